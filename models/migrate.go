@@ -1,0 +1,119 @@
+package models
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one versioned schema step, numbered by its file name
+// (0001_init.sql is version 1).
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		version, err := strconv.Atoi(num)
+		if !ok || err != nil || version <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a version number", base)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: version, name: base, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// LatestSchemaVersion is the version the running code migrates to.
+func LatestSchemaVersion() int {
+	ms, err := loadMigrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+// migrate applies every migration newer than the database's version, each in
+// its own transaction together with the version bump.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, -1)
+}
+
+// migrateTo applies migrations up to version target (-1 means all).
+func (s *Store) migrateTo(ctx context.Context, target int) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	db := s.write.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	current, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if current > len(ms) {
+		return fmt.Errorf("database schema version %d is newer than this Podium (%d): upgrade Podium", current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		if target >= 0 && m.version > target {
+			break
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(m.sql).Error; err != nil {
+				return err
+			}
+			return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.version, m.name, s.Now()).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		s.log.Info("migrated database", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// SchemaVersion is the newest migration applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v *int
+	err := s.write.WithContext(ctx).Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if v == nil {
+		return 0, nil
+	}
+	return *v, nil
+}

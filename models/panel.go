@@ -1,0 +1,217 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// PanelStatus says whether a panel is visible to the public.
+type PanelStatus string
+
+// Panel statuses.
+const (
+	PanelDraft     PanelStatus = "draft"
+	PanelPublished PanelStatus = "published"
+	PanelArchived  PanelStatus = "archived"
+)
+
+// Panel is a panel discussion, webinar or talk with one or more sessions.
+type Panel struct {
+	ID             int64
+	Slug           string
+	Title          string
+	Format         string // e.g. "Free virtual panel discussion"
+	Summary        string
+	Description    string
+	OrganizerName  string
+	OrganizerEmail string
+	Status         PanelStatus
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+
+	LearningPoints []LearningPoint `gorm:"constraint:OnDelete:CASCADE"`
+	Speakers       []Speaker       `gorm:"constraint:OnDelete:CASCADE"`
+	Sessions       []Session       `gorm:"constraint:OnDelete:CASCADE"`
+}
+
+// LearningPoint is one of a panel's ordered key learning points.
+type LearningPoint struct {
+	ID       int64
+	PanelID  int64
+	Position int
+	Text     string
+}
+
+// Speaker is one of a panel's ordered speakers.
+type Speaker struct {
+	ID           int64
+	PanelID      int64
+	Position     int
+	Name         string
+	Role         string
+	Organisation string
+	Bio          string
+}
+
+// PanelListing is a published panel with its next upcoming session.
+type PanelListing struct {
+	Panel       Panel
+	NextSession Session
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// Slugify turns a title into a URL-safe slug ("AI & Jobs!" -> "ai-jobs").
+func Slugify(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 80 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func (p *Panel) validate() error {
+	v := &validator{}
+	p.Title = strings.TrimSpace(p.Title)
+	if p.Slug == "" {
+		p.Slug = Slugify(p.Title)
+	}
+	v.check(p.Title != "" && len(p.Title) <= 200, "title", "Enter a title of at most 200 characters.")
+	v.check(slugPattern.MatchString(p.Slug) && len(p.Slug) <= 80, "slug",
+		"Use lower-case letters, digits and single dashes, at most 80 characters.")
+	v.check(p.Status == PanelDraft || p.Status == PanelPublished || p.Status == PanelArchived,
+		"status", "Choose draft, published or archived.")
+	if p.OrganizerEmail != "" {
+		_, err := normaliseEmail(p.OrganizerEmail)
+		v.check(err == nil, "organizer_email", "Enter the organizer's email address, like name@example.com.")
+	}
+	for i := range p.Sessions {
+		for field, msg := range p.Sessions[i].validationMessages() {
+			v.check(false, fmt.Sprintf("sessions[%d].%s", i, field), msg)
+		}
+	}
+	return v.err()
+}
+
+// CreatePanel validates p and stores it with its learning points, speakers and
+// sessions, numbering their positions in slice order.
+func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
+	if p.Status == "" {
+		p.Status = PanelDraft
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	for i := range p.LearningPoints {
+		p.LearningPoints[i].Position = i + 1
+	}
+	for i := range p.Speakers {
+		p.Speakers[i].Position = i + 1
+	}
+	for i := range p.Sessions {
+		p.Sessions[i].normalise()
+	}
+	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		var taken int64
+		if err := tx.Model(&Panel{}).Where("slug = ?", p.Slug).Count(&taken).Error; err != nil {
+			return err
+		}
+		if taken > 0 {
+			return &ValidationError{Fields: map[string]string{"slug": "Another panel already uses this address."}}
+		}
+		return tx.Create(p).Error
+	})
+}
+
+// CountPanels counts every panel, whatever its status.
+func (s *Store) CountPanels(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.WithContext(ctx).Model(&Panel{}).Count(&n).Error
+	return n, err
+}
+
+// UpcomingPanels lists published panels that have a scheduled session still
+// to end, each with its next such session, soonest first.
+func (s *Store) UpcomingPanels(ctx context.Context) ([]PanelListing, error) {
+	var sessions []Session
+	err := s.read.WithContext(ctx).
+		Joins("Panel").
+		Where(`"Panel".status = ? AND sessions.status = ?`, PanelPublished, SessionScheduled).
+		Where("sessions.starts_at > ?", s.Now().Add(-maxSessionDuration)).
+		Order("sessions.starts_at, sessions.id").
+		Find(&sessions).Error
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	seen := map[int64]bool{}
+	var out []PanelListing
+	for _, sess := range sessions {
+		if seen[sess.PanelID] || !sess.EndsAt().After(now) || sess.Panel == nil {
+			continue
+		}
+		seen[sess.PanelID] = true
+		out = append(out, PanelListing{Panel: *sess.Panel, NextSession: sess})
+	}
+	return out, nil
+}
+
+// PublishedPanel returns the published panel with this slug, with its
+// learning points, speakers and the sessions that have not yet ended.
+func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error) {
+	if !slugPattern.MatchString(slug) {
+		return nil, ErrNotFound
+	}
+	var p Panel
+	err := s.read.WithContext(ctx).
+		Preload("LearningPoints", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
+		Preload("Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
+		Preload("Sessions", func(db *gorm.DB) *gorm.DB {
+			return db.Where("starts_at > ?", s.Now().Add(-maxSessionDuration)).Order("starts_at, id")
+		}).
+		Where("slug = ? AND status = ?", slug, PanelPublished).
+		First(&p).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	upcoming := p.Sessions[:0]
+	for _, sess := range p.Sessions {
+		if sess.EndsAt().After(now) {
+			upcoming = append(upcoming, sess)
+		}
+	}
+	p.Sessions = upcoming
+	return &p, nil
+}
+
+// OpenSessions are the panel's sessions that take registrations at now.
+func (p *Panel) OpenSessions(now time.Time) []Session {
+	var open []Session
+	for _, s := range p.Sessions {
+		if s.Availability(now).TakesRegistrations() {
+			open = append(open, s)
+		}
+	}
+	return open
+}

@@ -1,0 +1,355 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// RegistrationStatus is where a registration stands.
+type RegistrationStatus string
+
+// Registration statuses.
+const (
+	RegistrationConfirmed  RegistrationStatus = "confirmed"
+	RegistrationWaitlisted RegistrationStatus = "waitlisted"
+	RegistrationCancelled  RegistrationStatus = "cancelled"
+)
+
+// Registration is one person's place (or waitlist entry) for a session.
+type Registration struct {
+	ID           int64
+	SessionID    int64
+	Session      *Session
+	Name         string
+	Email        string // as typed (trimmed)
+	EmailKey     string // trimmed and lower-cased, for comparisons
+	Organisation string
+	JobTitle     string
+	ConsentAt    time.Time
+	Status       RegistrationStatus
+	Source       string // utm_source, if any
+	Referrer     string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	CancelledAt  *time.Time
+}
+
+// ManageToken links a secret manage URL to a registration; only the hash of
+// the token is stored.
+type ManageToken struct {
+	TokenHash      string `gorm:"primaryKey"`
+	RegistrationID int64
+	CreatedAt      time.Time
+}
+
+// RegistrationInput is what a sign-up form or API call submits.
+type RegistrationInput struct {
+	SessionID    int64
+	Name         string
+	Email        string
+	Organisation string
+	JobTitle     string
+	Consent      bool
+	Source       string
+	Referrer     string
+}
+
+// Field limits, shared with the form's maxlength attributes.
+const (
+	MaxNameLength  = 200
+	MaxEmailLength = 254
+	MaxOrgLength   = 200
+)
+
+// Validate normalises the input in place and reports a message per bad field.
+func (in *RegistrationInput) Validate() error {
+	v := &validator{}
+	in.Name = strings.TrimSpace(in.Name)
+	in.Email = strings.TrimSpace(in.Email)
+	in.Organisation = strings.TrimSpace(in.Organisation)
+	in.JobTitle = strings.TrimSpace(in.JobTitle)
+	in.Source = clip(cleanLine(in.Source), 100)
+	in.Referrer = clip(cleanLine(in.Referrer), 500)
+
+	v.check(in.SessionID > 0, "session", "Choose a session.")
+	v.check(in.Name != "", "name", "Enter your name.")
+	v.check(utf8.RuneCountInString(in.Name) <= MaxNameLength, "name", "Keep your name under 200 characters.")
+	v.check(isPlainLine(in.Name), "name", "Your name contains characters we cannot accept.")
+	v.check(in.Email != "", "email", "Enter your email address.")
+	_, err := normaliseEmail(in.Email)
+	v.check(err == nil, "email", "Enter a valid email address, like name@example.com.")
+	v.check(utf8.RuneCountInString(in.Organisation) <= MaxOrgLength, "organisation", "Keep this under 200 characters.")
+	v.check(isPlainLine(in.Organisation), "organisation", "This contains characters we cannot accept.")
+	v.check(utf8.RuneCountInString(in.JobTitle) <= MaxOrgLength, "job_title", "Keep this under 200 characters.")
+	v.check(isPlainLine(in.JobTitle), "job_title", "This contains characters we cannot accept.")
+	v.check(in.Consent, "consent", "Tick the box to agree, so we can send you the joining details.")
+	return v.err()
+}
+
+// normaliseEmail checks a bare address and returns its comparison key.
+func normaliseEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if len(email) > MaxEmailLength || !isPlainLine(email) {
+		return "", errBadEmail
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", errBadEmail
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.ContainsAny(email, " \"\\()<>[],;:") {
+		return "", errBadEmail
+	}
+	return strings.ToLower(email), nil
+}
+
+var errBadEmail = errors.New("invalid email address")
+
+// isPlainLine refuses control characters, line breaks and invisible format
+// characters (bidi overrides, zero-width), which have no place in a name.
+func isPlainLine(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanLine drops what isPlainLine refuses, for optional tracking fields.
+func cleanLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// newManageToken returns a 256-bit random token and the hash that is stored.
+func newManageToken() (token, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// RegisterResult is the outcome of Register. Token is the secret for the
+// manage page; it is never stored.
+type RegisterResult struct {
+	Registration Registration
+	Token        string
+	// Duplicate is true when the address already held a place: nothing new
+	// was registered. The attendee sees the same answer either way.
+	Duplicate bool
+}
+
+// Register signs someone up for a session of a published panel. It claims a
+// seat with a guarded counter update inside the write transaction that
+// inserts the registration, so capacity holds whatever the concurrency.
+func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInput) (*RegisterResult, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	emailKey, _ := normaliseEmail(in.Email)
+	token, tokenHash := newManageToken()
+	res := &RegisterResult{Token: token}
+	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		sess, err := lockedSession(tx, panelID, in.SessionID)
+		if err != nil {
+			return err
+		}
+		if avail := sess.Availability(now); avail == AvailableCanceled {
+			return ErrSessionCancelled
+		} else if avail == AvailableClosed {
+			return ErrRegistrationClosed
+		}
+		var existing Registration
+		err = tx.Where("session_id = ? AND email_key = ? AND status <> ?", sess.ID, emailKey, RegistrationCancelled).
+			Take(&existing).Error
+		if err == nil {
+			res.Registration, res.Duplicate = existing, true
+			return tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: existing.ID, CreatedAt: now}).Error
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		status, err := claimSeat(tx, sess)
+		if err != nil {
+			return err
+		}
+		res.Registration = Registration{
+			SessionID: sess.ID, Name: in.Name, Email: in.Email, EmailKey: emailKey,
+			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now, Status: status,
+			Source: in.Source, Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.Create(&res.Registration).Error; err != nil {
+			return err
+		}
+		return tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: res.Registration.ID, CreatedAt: now}).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// lockedSession reads a session of a published panel inside a write
+// transaction (which already holds SQLite's write lock).
+func lockedSession(tx *gorm.DB, panelID, sessionID int64) (*Session, error) {
+	var sess Session
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Joins("JOIN panels ON panels.id = sessions.panel_id AND panels.status = ?", PanelPublished).
+		Where("sessions.id = ? AND sessions.panel_id = ?", sessionID, panelID).
+		Take(&sess).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, &ValidationError{Fields: map[string]string{"session": "Choose one of the sessions listed."}}
+	}
+	return &sess, err
+}
+
+// claimSeat takes a seat if one is free, else a waitlist place if the session
+// has a waitlist, else fails with ErrSessionFull.
+func claimSeat(tx *gorm.DB, sess *Session) (RegistrationStatus, error) {
+	claimed, err := takeSeat(tx, sess.ID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case claimed:
+		return RegistrationConfirmed, nil
+	case sess.Waitlist:
+		return RegistrationWaitlisted, nil
+	default:
+		return "", ErrSessionFull
+	}
+}
+
+// takeSeat is the guarded counter update; it reports whether a seat was free.
+func takeSeat(tx *gorm.DB, sessionID int64) (bool, error) {
+	r := tx.Exec(`UPDATE sessions SET seats_taken = seats_taken + 1
+		WHERE id = ? AND (capacity = 0 OR seats_taken < capacity)`, sessionID)
+	return r.RowsAffected == 1, r.Error
+}
+
+// RegistrationByToken finds the registration a manage token belongs to, with
+// its session and panel.
+func (s *Store) RegistrationByToken(ctx context.Context, token string) (*Registration, error) {
+	if len(token) != 43 {
+		return nil, ErrNotFound
+	}
+	var reg Registration
+	err := s.read.WithContext(ctx).
+		Preload("Session.Panel").
+		Joins("JOIN manage_tokens ON manage_tokens.registration_id = registrations.id").
+		Where("manage_tokens.token_hash = ?", hashToken(token)).
+		Take(&reg).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &reg, err
+}
+
+// CancelResult is the outcome of a cancellation.
+type CancelResult struct {
+	Registration Registration
+	// Promoted is the waitlisted registration that took the freed seat, if any.
+	Promoted *Registration
+}
+
+// CancelByToken cancels the registration behind a manage token. Cancelling
+// twice is harmless. A freed seat goes to the oldest waitlisted registrant in
+// the same transaction.
+func (s *Store) CancelByToken(ctx context.Context, token string) (*CancelResult, error) {
+	reg, err := s.RegistrationByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.cancel(ctx, reg.ID)
+}
+
+func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult, error) {
+	res := &CancelResult{}
+	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		if err := tx.Preload("Session.Panel").Take(&res.Registration, registrationID).Error; err != nil {
+			return err
+		}
+		reg := &res.Registration
+		if reg.Status == RegistrationCancelled {
+			return nil
+		}
+		if !now.Before(reg.Session.StartsAt) {
+			return ErrRegistrationClosed
+		}
+		wasConfirmed := reg.Status == RegistrationConfirmed
+		if err := tx.Model(reg).Updates(map[string]any{
+			"status": RegistrationCancelled, "cancelled_at": now, "updated_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		reg.Status, reg.CancelledAt = RegistrationCancelled, &now
+		if !wasConfirmed {
+			return nil
+		}
+		if err := tx.Exec("UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", reg.SessionID).Error; err != nil {
+			return err
+		}
+		promoted, err := promoteNext(tx, reg.SessionID, now)
+		res.Promoted = promoted
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// promoteNext gives a free seat to the oldest waitlisted registration.
+func promoteNext(tx *gorm.DB, sessionID int64, now time.Time) (*Registration, error) {
+	var next Registration
+	err := tx.Where("session_id = ? AND status = ?", sessionID, RegistrationWaitlisted).
+		Order("created_at, id").Take(&next).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	claimed, err := takeSeat(tx, sessionID)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	next.Status, next.UpdatedAt = RegistrationConfirmed, now
+	err = tx.Model(&next).Updates(map[string]any{"status": next.Status, "updated_at": now}).Error
+	return &next, err
+}

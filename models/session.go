@@ -1,0 +1,160 @@
+package models
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// SessionStatus says whether a session will take place.
+type SessionStatus string
+
+// Session statuses.
+const (
+	SessionScheduled SessionStatus = "scheduled"
+	SessionCancelled SessionStatus = "cancelled"
+)
+
+// Limits on a session's fields.
+const (
+	maxSessionDuration = 24 * time.Hour
+	// MaxCapacity is the largest capacity a session may have.
+	MaxCapacity = 1_000_000
+)
+
+// Session is one scheduled occurrence of a panel.
+type Session struct {
+	ID              int64
+	PanelID         int64
+	Panel           *Panel
+	StartsAt        time.Time // stored in UTC
+	DurationMinutes int
+	TimeZone        string // IANA name, for display
+	Capacity        int    // 0 means unlimited
+	SeatsTaken      int    // confirmed registrations, kept by Register and Cancel
+	Waitlist        bool
+	JoinURL         string // https only; shown to registrants only
+	Venue           string
+	// RegistrationClosesAt defaults to the start when nil.
+	RegistrationClosesAt *time.Time
+	Status               SessionStatus
+	// Sequence rises whenever the time or place changes, for calendar updates.
+	Sequence  int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Availability is what a session offers a would-be registrant right now.
+type Availability string
+
+// Availabilities, from the attendee's point of view.
+const (
+	AvailableSeats    Availability = "open"
+	AvailableWaitlist Availability = "waitlist"
+	AvailableNone     Availability = "full"
+	AvailableClosed   Availability = "closed"
+	AvailableCanceled Availability = "cancelled"
+)
+
+// TakesRegistrations reports whether a sign-up can succeed (with a seat or on
+// the waitlist).
+func (a Availability) TakesRegistrations() bool {
+	return a == AvailableSeats || a == AvailableWaitlist
+}
+
+// EndsAt is the session's end.
+func (s Session) EndsAt() time.Time {
+	return s.StartsAt.Add(time.Duration(s.DurationMinutes) * time.Minute)
+}
+
+// ClosesAt is when registration closes.
+func (s Session) ClosesAt() time.Time {
+	if s.RegistrationClosesAt != nil {
+		return *s.RegistrationClosesAt
+	}
+	return s.StartsAt
+}
+
+// Location is the session's display time zone (UTC if it cannot be loaded).
+func (s Session) Location() *time.Location {
+	if loc, err := loadZone(s.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// SeatsLeft is the number of free seats, or -1 when capacity is unlimited.
+func (s Session) SeatsLeft() int {
+	if s.Capacity == 0 {
+		return -1
+	}
+	return max(s.Capacity-s.SeatsTaken, 0)
+}
+
+// Online reports whether the session has a join link.
+func (s Session) Online() bool { return s.JoinURL != "" }
+
+// Availability says whether the session takes registrations at now.
+func (s Session) Availability(now time.Time) Availability {
+	switch {
+	case s.Status == SessionCancelled:
+		return AvailableCanceled
+	case !now.Before(s.ClosesAt()):
+		return AvailableClosed
+	case s.SeatsLeft() != 0:
+		return AvailableSeats
+	case s.Waitlist:
+		return AvailableWaitlist
+	default:
+		return AvailableNone
+	}
+}
+
+// loadZone accepts IANA zone names only: Go's LoadLocation also takes ""
+// and "Local", which mean the server's zone, and file-like paths.
+func loadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+		return nil, errBadZone
+	}
+	return time.LoadLocation(name)
+}
+
+var errBadZone = &ValidationError{Fields: map[string]string{"time_zone": "Choose a time zone such as Europe/London."}}
+
+// normalise stores times in UTC, truncated to the second.
+func (s *Session) normalise() {
+	s.StartsAt = s.StartsAt.UTC().Truncate(time.Second)
+	if s.RegistrationClosesAt != nil {
+		c := s.RegistrationClosesAt.UTC().Truncate(time.Second)
+		s.RegistrationClosesAt = &c
+	}
+	if s.Status == "" {
+		s.Status = SessionScheduled
+	}
+}
+
+// validationMessages checks a session's fields, keyed by API field name.
+func (s *Session) validationMessages() map[string]string {
+	v := &validator{}
+	v.check(!s.StartsAt.IsZero(), "starts_at", "Enter the start date and time.")
+	v.check(s.DurationMinutes > 0 && time.Duration(s.DurationMinutes)*time.Minute <= maxSessionDuration,
+		"duration_minutes", "Enter a duration between 1 minute and 24 hours.")
+	_, err := loadZone(s.TimeZone)
+	v.check(err == nil, "time_zone", "Choose a time zone such as Europe/London.")
+	v.check(s.Capacity >= 0 && s.Capacity <= MaxCapacity, "capacity",
+		"Enter a capacity from 0 (unlimited) to 1,000,000.")
+	v.check(s.JoinURL == "" || validJoinURL(s.JoinURL), "join_url", "Enter a join link starting with https://.")
+	v.check(len(s.Venue) <= 500, "venue", "Keep the venue under 500 characters.")
+	v.check(s.JoinURL != "" || strings.TrimSpace(s.Venue) != "", "join_url", "Give a join link or a venue.")
+	v.check(s.RegistrationClosesAt == nil || !s.RegistrationClosesAt.After(s.EndsAt()),
+		"registration_closes_at", "Registration must close before the session ends.")
+	v.check(s.Status == "" || s.Status == SessionScheduled || s.Status == SessionCancelled,
+		"status", "Choose scheduled or cancelled.")
+	return v.fields
+}
+
+func validJoinURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && len(raw) <= 2000 &&
+		!strings.ContainsAny(raw, " \t\r\n\"'<>")
+}

@@ -1,0 +1,127 @@
+// Package models holds Podium's domain types, their rules and their persistence.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is Podium's persistence. Writes go through one connection, so Go
+// queues writers instead of SQLite's busy loop; reads use a separate pool.
+type Store struct {
+	write *gorm.DB
+	read  *gorm.DB
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// Option changes how Open builds a Store.
+type Option func(*Store)
+
+// WithClock replaces time.Now, for tests and reminders.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithLogger sets the logger used for slow or failed statements.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// readPoolSize bounds concurrent readers; SQLite in WAL mode lets them run
+// beside the single writer.
+const readPoolSize = 8
+
+// Open opens (creating if needed) the SQLite database at path and migrates it
+// to the latest schema.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	var err error
+	if s.write, err = openPool(sqliteDSN(path, true), 1); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.closePools()
+		return nil, err
+	}
+	if s.read, err = openPool(sqliteDSN(path, false), readPoolSize); err != nil {
+		s.closePools()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN keeps every SQLite-specific setting in one place. The settings
+// are per connection, so they belong in the DSN rather than in a one-off
+// PRAGMA on a pool. Writers take the lock at BEGIN (IMMEDIATE), so a
+// transaction that reads then writes never fails with "database is locked".
+func sqliteDSN(path string, writer bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "FULL")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "true")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openPool(dsn string, size int) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(size)
+	sqlDB.SetMaxIdleConns(size)
+	sqlDB.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error { return s.closePools() }
+
+func (s *Store) closePools() error {
+	var errs []error
+	for _, db := range []*gorm.DB{s.read, s.write} {
+		if db == nil {
+			continue
+		}
+		if sqlDB, err := db.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error
+}
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// inWriteTx runs fn in one write transaction on the single write connection.
+func (s *Store) inWriteTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write.WithContext(ctx).Transaction(fn, &sql.TxOptions{})
+}
