@@ -353,3 +353,18 @@ func promoteNext(tx *gorm.DB, sessionID int64, now time.Time) (*Registration, er
 	err = tx.Model(&next).Updates(map[string]any{"status": next.Status, "updated_at": now}).Error
 	return &next, err
 }
+
+// RegistrationCounts counts a session's registrations by status.
+func (s *Store) RegistrationCounts(ctx context.Context, sessionID int64) (map[RegistrationStatus]int, error) {
+	var rows []struct {
+		Status RegistrationStatus
+		N      int
+	}
+	err := s.read.WithContext(ctx).Model(&Registration{}).Select("status, COUNT(*) AS n").
+		Where("session_id = ?", sessionID).Group("status").Scan(&rows).Error
+	counts := map[RegistrationStatus]int{}
+	for _, r := range rows {
+		counts[r.Status] = r.N
+	}
+	return counts, err
+}

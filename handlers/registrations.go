@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"podium/models"
+	"podium/views"
+)
+
+// createRegistration handles the sign-up form.
+func (h *Handlers) createRegistration(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	panel, err := h.store.PublishedPanel(ctx, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	if c.FormValue("website") != "" {
+		// The honeypot field is hidden from people; only bots fill it in.
+		return h.renderMessage(c, fiber.StatusBadRequest, "We could not accept this form",
+			"Please go back, reload the page and try again.")
+	}
+	values := formValues(c)
+	res, err := h.store.Register(ctx, panel.ID, models.RegistrationInput{
+		SessionID: values.SessionID, Name: values.Name, Email: values.Email,
+		Organisation: values.Organisation, JobTitle: values.JobTitle, Consent: values.Consent,
+		Source: values.Source, Referrer: values.Referrer,
+	})
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		form := views.RegistrationForm{CSRFToken: csrfToken(c), Errors: verr.Fields, Values: values}
+		c.Status(fiber.StatusUnprocessableEntity)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Render(views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form))
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("registration", "panel", panel.Slug, "session", values.SessionID,
+		"status", res.Registration.Status, "duplicate", res.Duplicate)
+	return c.Redirect(views.RegistrationURL(res.Token), fiber.StatusSeeOther)
+}
+
+// formValues copies the sign-up form out of Fiber's reused request memory.
+func formValues(c *fiber.Ctx) views.FormValues {
+	sessionID, _ := strconv.ParseInt(c.FormValue("session"), 10, 64)
+	consent := c.FormValue("consent")
+	return views.FormValues{
+		SessionID:    sessionID,
+		Name:         strings.Clone(c.FormValue("name")),
+		Email:        strings.Clone(c.FormValue("email")),
+		Organisation: strings.Clone(c.FormValue("organisation")),
+		JobTitle:     strings.Clone(c.FormValue("job_title")),
+		Consent:      consent == "yes" || consent == "on" || consent == "true",
+		Source:       strings.Clone(c.FormValue("utm_source")),
+		Referrer:     strings.Clone(c.FormValue("referrer")),
+	}
+}
+
+// showRegistration renders the registrant's own page.
+func (h *Handlers) showRegistration(c *fiber.Ctx) error {
+	token := strings.Clone(c.Params("token"))
+	reg, err := h.store.RegistrationByToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	page := views.NewRegistrationPage(reg, token, csrfToken(c), h.store.Now())
+	if c.Query("cancelled") == "1" && page.Cancelled {
+		page.Flash = "Your registration has been cancelled."
+	}
+	setPrivateHeaders(c)
+	return c.Render(views.PageRegistration, page)
+}
+
+// cancelRegistration cancels the registration behind a manage link.
+func (h *Handlers) cancelRegistration(c *fiber.Ctx) error {
+	token := strings.Clone(c.Params("token"))
+	res, err := h.store.CancelByToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	h.log.Info("cancellation", "registration", res.Registration.ID, "promoted", res.Promoted != nil)
+	return c.Redirect(views.RegistrationURL(token)+"?cancelled=1", fiber.StatusSeeOther)
+}
+
+// setPrivateHeaders keeps a page behind a secret link out of caches, search
+// engines and other sites' Referer logs.
+func setPrivateHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	c.Set("X-Robots-Tag", "noindex, nofollow")
+}

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"podium/public"
+)
+
+// csrfContextKey is where the CSRF middleware leaves the token for templates.
+const csrfContextKey = "csrf"
+
+// routes lists every route of the app in one place.
+func (h *Handlers) routes(app *fiber.App) {
+	app.Use(recover.New())
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+		ReferrerPolicy:     "strict-origin-when-cross-origin",
+		XFrameOptions:      "DENY",
+		HSTSMaxAge:         h.hstsMaxAge(),
+		HSTSPreloadEnabled: false,
+	}))
+
+	app.Get("/healthz", h.healthz)
+	app.Use("/public", filesystem.New(filesystem.Config{
+		Root:   http.FS(public.Files),
+		MaxAge: int((24 * time.Hour).Seconds()),
+	}))
+
+	protect := csrf.New(csrf.Config{
+		KeyLookup:      "form:_csrf",
+		CookieName:     "podium_csrf",
+		CookieSameSite: "Lax",
+		CookieSecure:   h.secure,
+		CookieHTTPOnly: true,
+		Expiration:     2 * time.Hour,
+		ContextKey:     csrfContextKey,
+		ErrorHandler:   h.csrfFailed,
+	})
+
+	app.Get("/", h.showIndex)
+	app.Get("/panels/:slug", protect, h.showPanel)
+	app.Post("/panels/:slug/register", h.registerLimiter(), protect, h.createRegistration)
+	app.Get("/registrations/:token", protect, h.showRegistration)
+	app.Post("/registrations/:token/cancel", protect, h.cancelRegistration)
+
+	app.Use(h.notFound)
+}
+
+// registerLimiter limits sign-ups per client address per minute.
+func (h *Handlers) registerLimiter() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Next:         func(*fiber.Ctx) bool { return h.registerLimit <= 0 },
+		Max:          max(h.registerLimit, 1),
+		Expiration:   time.Minute,
+		KeyGenerator: h.clientIP,
+		LimitReached: h.tooManyRequests,
+	})
+}
+
+func (h *Handlers) hstsMaxAge() int {
+	if h.secure {
+		return int((365 * 24 * time.Hour).Seconds())
+	}
+	return 0
+}

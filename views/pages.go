@@ -1,0 +1,162 @@
+package views
+
+import (
+	"time"
+
+	"podium/models"
+)
+
+// Page is what every page's head and foot need.
+type Page struct {
+	Title       string
+	Description string
+	// NoIndex keeps private pages (manage links) out of search engines.
+	NoIndex bool
+}
+
+// IndexPage lists upcoming panels.
+type IndexPage struct {
+	Page
+	Panels []PanelCard
+}
+
+// PanelCard is one panel in the list on the home page.
+type PanelCard struct {
+	URL         string
+	Title       string
+	Format      string
+	Summary     string
+	NextSession SessionView
+}
+
+// PanelPage is a panel's landing page with its sign-up form.
+type PanelPage struct {
+	Page
+	Panel          *models.Panel
+	Sessions       []SessionView
+	Form           RegistrationForm
+	HasOpenSession bool
+}
+
+// RegistrationForm is the sign-up form, with what was typed and the
+// messages of a failed submission.
+type RegistrationForm struct {
+	Action    string
+	CSRFToken string
+	// Notice is a message for the whole form, e.g. an expired form.
+	Notice   string
+	Errors   map[string]string
+	Values   FormValues
+	Sessions []SessionView // open sessions; a choice is shown when there are several
+}
+
+// FormValues are the sign-up form's fields as typed.
+type FormValues struct {
+	SessionID    int64
+	Name         string
+	Email        string
+	Organisation string
+	JobTitle     string
+	Consent      bool
+	// Source and Referrer carry the landing page's utm_source and Referer
+	// through the form.
+	Source   string
+	Referrer string
+}
+
+// ErrorList is the form's messages in field order, for the summary box.
+func (f RegistrationForm) ErrorList() []FieldError {
+	var out []FieldError
+	for _, field := range []string{"session", "name", "email", "organisation", "job_title", "consent"} {
+		if msg, ok := f.Errors[field]; ok {
+			out = append(out, FieldError{Field: field, Message: msg})
+		}
+	}
+	return out
+}
+
+// FieldError is one message of the error summary.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// RegistrationPage is the registrant's own page behind the manage link.
+type RegistrationPage struct {
+	Page
+	Registration *models.Registration
+	Panel        *models.Panel
+	Session      SessionView
+	CancelAction string
+	CSRFToken    string
+	PanelURL     string
+	Confirmed    bool
+	Waitlisted   bool
+	Cancelled    bool
+	CanCancel    bool
+	// Flash is a one-off message, e.g. after cancelling.
+	Flash string
+}
+
+// MessagePage is a plain page with a heading and a message: errors, a full
+// or closed session.
+type MessagePage struct {
+	Page
+	Heading  string
+	Message  string
+	LinkURL  string
+	LinkText string
+}
+
+// NewIndexPage builds the home page from the upcoming panels.
+func NewIndexPage(listings []models.PanelListing, now time.Time) IndexPage {
+	page := IndexPage{Page: Page{
+		Title:       "Upcoming panels",
+		Description: "Free panel discussions and webinars: reserve your place.",
+	}}
+	for _, l := range listings {
+		page.Panels = append(page.Panels, PanelCard{
+			URL: PanelURL(l.Panel.Slug), Title: l.Panel.Title, Format: l.Panel.Format,
+			Summary: l.Panel.Summary, NextSession: NewSessionView(l.NextSession, now),
+		})
+	}
+	return page
+}
+
+// NewPanelPage builds a panel's landing page around its sign-up form.
+func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPage {
+	open := p.OpenSessions(now)
+	form.Action = PanelURL(p.Slug) + "/register"
+	form.Sessions = NewSessionViews(open, now)
+	return PanelPage{
+		Page:           Page{Title: p.Title, Description: p.Summary},
+		Panel:          p,
+		Sessions:       NewSessionViews(p.Sessions, now),
+		Form:           form,
+		HasOpenSession: len(open) > 0,
+	}
+}
+
+// NewRegistrationPage builds the registrant's own page.
+func NewRegistrationPage(reg *models.Registration, token, csrfToken string, now time.Time) RegistrationPage {
+	sess := *reg.Session
+	return RegistrationPage{
+		Page:         Page{Title: "Your registration", NoIndex: true},
+		Registration: reg,
+		Panel:        sess.Panel,
+		Session:      NewSessionView(sess, now),
+		CancelAction: RegistrationURL(token) + "/cancel",
+		CSRFToken:    csrfToken,
+		PanelURL:     PanelURL(sess.Panel.Slug),
+		Confirmed:    reg.Status == models.RegistrationConfirmed,
+		Waitlisted:   reg.Status == models.RegistrationWaitlisted,
+		Cancelled:    reg.Status == models.RegistrationCancelled,
+		CanCancel:    reg.Status != models.RegistrationCancelled && now.Before(sess.StartsAt),
+	}
+}
+
+// PanelURL is the path of a panel's landing page.
+func PanelURL(slug string) string { return "/panels/" + slug }
+
+// RegistrationURL is the path of a registrant's own page.
+func RegistrationURL(token string) string { return "/registrations/" + token }

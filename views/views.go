@@ -1,0 +1,60 @@
+// Package views renders Podium's pages (and, later, its emails and calendar
+// files) from typed data. Templates are embedded and parsed once at start-up.
+package views
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/http"
+
+	"github.com/gofiber/template/html/v2"
+
+	"podium/models"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// NewEngine parses every embedded template, failing at start-up rather than
+// on the first request if one is broken. Pages include the "head" and "foot"
+// partials themselves instead of using the engine's layouts, whose rendering
+// takes a global lock.
+func NewEngine() (*html.Engine, error) {
+	sub, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		return nil, err
+	}
+	engine := html.NewFileSystem(http.FS(sub), ".html")
+	engine.AddFunc("field", newTextField)
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	return engine, nil
+}
+
+// Page names, so handlers cannot misspell a template.
+const (
+	PageIndex        = "pages/index"
+	PagePanel        = "pages/panel"
+	PageRegistration = "pages/registration"
+	PageMessage      = "pages/message"
+)
+
+// TextField is the data of the "text_field" partial.
+type TextField struct {
+	Name, Label, Type, Autocomplete, Value, Error string
+	Required                                      bool
+	MaxLength                                     int
+}
+
+// fieldMaxLength mirrors the models' limits in the form's maxlength.
+var fieldMaxLength = map[string]int{
+	"name": models.MaxNameLength, "email": models.MaxEmailLength,
+	"organisation": models.MaxOrgLength, "job_title": models.MaxOrgLength,
+}
+
+func newTextField(name, label, typ, autocomplete, value, errMsg string, required bool) TextField {
+	return TextField{Name: name, Label: label, Type: typ, Autocomplete: autocomplete, Value: value,
+		Error: errMsg, Required: required, MaxLength: fieldMaxLength[name]}
+}
