@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startPodium runs the real program on a free port with a fresh database and
+// returns its base URL once /healthz answers.
+func startPodium(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	args := []string{"podium", "serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "podium.db")}
+	getenv := func(k string) string { return env[k] }
+	go func() { done <- run(ctx, args, getenv, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v after shutdown", err)
+			}
+		case <-time.After(shutdownTimeout + 5*time.Second):
+			t.Error("podium did not shut down")
+		}
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("podium exited early: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+	}
+	t.Fatal("podium did not become healthy")
+	return ""
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+var sessionField = regexp.MustCompile(`name="session" value="(\d+)"`)
+
+func TestRun_ServesDemoAndRegistersLikeABrowser(t *testing.T) {
+	base := startPodium(t, nil)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	home := getBody(t, client, base+"/")
+	if !strings.Contains(home, `href="/panels/keeping-the-lights-on"`) {
+		t.Fatalf("home page does not list the demo panel:\n%s", home)
+	}
+	page := getBody(t, client, base+"/panels/keeping-the-lights-on")
+	token, session := csrfField.FindStringSubmatch(page), sessionField.FindStringSubmatch(page)
+	if token == nil || session == nil {
+		t.Fatalf("demo page has no form:\n%s", page)
+	}
+	resp, err := client.PostForm(base+"/panels/keeping-the-lights-on/register", url.Values{
+		"_csrf": {token[1]}, "session": {session[1]}, "name": {"Ada Lovelace"},
+		"email": {"ada@example.com"}, "consent": {"yes"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/registrations/") {
+		t.Fatalf("register = %d %q; want 303 to the manage page", resp.StatusCode, loc)
+	}
+	manage := getBody(t, client, base+loc)
+	if !strings.Contains(manage, "You're registered") || !strings.Contains(manage, "Ada Lovelace") {
+		t.Fatalf("manage page:\n%s", manage)
+	}
+}
+
+func TestRun_DemoCanBeTurnedOff(t *testing.T) {
+	base := startPodium(t, map[string]string{"PODIUM_DEMO": "false"})
+	if home := getBody(t, http.DefaultClient, base+"/"); strings.Contains(home, "/panels/") {
+		t.Fatal("PODIUM_DEMO=false still seeded the demo panel")
+	}
+}
+
+func TestRun_RefusesBadConfiguration(t *testing.T) {
+	cases := map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"unknown command":  {[]string{"podium", "launch"}, nil},
+		"unknown flag":     {[]string{"podium", "--nope"}, nil},
+		"bad base URL":     {[]string{"podium"}, map[string]string{"PODIUM_BASE_URL": "localhost"}},
+		"bad proxies":      {[]string{"podium"}, map[string]string{"PODIUM_TRUSTED_PROXIES": "10.0.0.0/33"}},
+		"negative limit":   {[]string{"podium"}, map[string]string{"PODIUM_REGISTER_LIMIT": "-1"}},
+		"bad demo setting": {[]string{"podium"}, map[string]string{"PODIUM_DEMO": "maybe"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if err == nil {
+				t.Fatal("run accepted a bad configuration")
+			}
+		})
+	}
+}
+
+func TestParseConfig_FlagsOverrideEnvironment(t *testing.T) {
+	env := map[string]string{"PODIUM_ADDR": ":4000", "PODIUM_DB": "env.db", "PODIUM_REGISTER_LIMIT": "0"}
+	cfg, err := parseConfig([]string{"--db", "flag.db"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":4000" || cfg.DB != "flag.db" || cfg.RegisterLimit != 0 || !cfg.Demo ||
+		cfg.BaseURL != "http://localhost:3000" {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if cfg, _ = parseConfig(nil, func(string) string { return "" }, io.Discard); cfg.RegisterLimit != defaultRegisterLimit {
+		t.Fatalf("default register limit = %d", cfg.RegisterLimit)
+	}
+}
+
+func getBody(t *testing.T, client *http.Client, url string) string {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d", url, resp.StatusCode)
+	}
+	return string(body)
+}
