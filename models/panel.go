@@ -32,8 +32,10 @@ type Panel struct {
 	OrganizerName  string
 	OrganizerEmail string
 	Status         PanelStatus
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// ReminderMinutes are the reminder lead times before each session.
+	ReminderMinutes Minutes
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 
 	LearningPoints []LearningPoint `gorm:"constraint:OnDelete:CASCADE"`
 	Speakers       []Speaker       `gorm:"constraint:OnDelete:CASCADE"`
@@ -102,6 +104,8 @@ func (p *Panel) validate() error {
 		_, err := normaliseEmail(p.OrganizerEmail)
 		v.check(err == nil, "organizer_email", "Enter the organizer's email address, like name@example.com.")
 	}
+	v.check(validReminders(p.ReminderMinutes), "reminder_minutes",
+		"Use up to five reminders, each between 1 minute and 14 days before the start.")
 	for i := range p.Sessions {
 		for field, msg := range p.Sessions[i].validationMessages() {
 			v.check(false, fmt.Sprintf("sessions[%d].%s", i, field), msg)
@@ -115,6 +119,9 @@ func (p *Panel) validate() error {
 func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
 	if p.Status == "" {
 		p.Status = PanelDraft
+	}
+	if p.ReminderMinutes == nil {
+		p.ReminderMinutes = DefaultReminders
 	}
 	if err := p.validate(); err != nil {
 		return err

@@ -197,8 +197,13 @@ func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInpu
 		err = tx.Where("session_id = ? AND email_key = ? AND status <> ?", sess.ID, emailKey, RegistrationCancelled).
 			Take(&existing).Error
 		if err == nil {
+			// The address already has a place: tell its owner again, with a
+			// fresh link, instead of telling the submitter anything.
 			res.Registration, res.Duplicate = existing, true
-			return tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: existing.ID, CreatedAt: now}).Error
+			if err := tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: existing.ID, CreatedAt: now}).Error; err != nil {
+				return err
+			}
+			return enqueue(tx, now, registrationNotice(&existing, sess, token))
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
@@ -215,12 +220,25 @@ func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInpu
 		if err := tx.Create(&res.Registration).Error; err != nil {
 			return err
 		}
-		return tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: res.Registration.ID, CreatedAt: now}).Error
+		if err := tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: res.Registration.ID, CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		return enqueue(tx, now, registrationNotice(&res.Registration, sess, token))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// registrationNotice is the email that tells a registrant where they stand:
+// a confirmation with the invite, or the waitlist notice.
+func registrationNotice(reg *Registration, sess *Session, token string) OutboxMessage {
+	msg := OutboxMessage{RegistrationID: reg.ID, ManageToken: token, Kind: KindWaitlisted}
+	if reg.Status == RegistrationConfirmed {
+		msg.Kind, msg.CalendarMethod, msg.Sequence = KindConfirmation, CalendarRequest, sess.Sequence
+	}
+	return msg
 }
 
 // lockedSession reads a session of a published panel inside a write
@@ -318,8 +336,13 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 			return err
 		}
 		reg.Status, reg.CancelledAt = RegistrationCancelled, &now
-		if !wasConfirmed {
-			return nil
+		notice := OutboxMessage{RegistrationID: reg.ID, Kind: KindCancellation}
+		if wasConfirmed {
+			// Above every REQUEST sent for this session so far.
+			notice.CalendarMethod, notice.Sequence = CalendarCancel, reg.Session.Sequence+1
+		}
+		if err := enqueue(tx, now, notice); err != nil || !wasConfirmed {
+			return err
 		}
 		if err := tx.Exec("UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", reg.SessionID).Error; err != nil {
 			return err
@@ -350,8 +373,16 @@ func promoteNext(tx *gorm.DB, sessionID int64, now time.Time) (*Registration, er
 		return nil, err
 	}
 	next.Status, next.UpdatedAt = RegistrationConfirmed, now
-	err = tx.Model(&next).Updates(map[string]any{"status": next.Status, "updated_at": now}).Error
-	return &next, err
+	if err := tx.Model(&next).Updates(map[string]any{"status": next.Status, "updated_at": now}).Error; err != nil {
+		return nil, err
+	}
+	var sequence int
+	if err := tx.Model(&Session{}).Where("id = ?", sessionID).Pluck("sequence", &sequence).Error; err != nil {
+		return nil, err
+	}
+	return &next, enqueueWithToken(tx, now, &next, OutboxMessage{
+		Kind: KindPromoted, CalendarMethod: CalendarRequest, Sequence: sequence,
+	})
 }
 
 // RegistrationCounts counts a session's registrations by status.

@@ -1,0 +1,240 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// OutboxKind names why an email is sent.
+type OutboxKind string
+
+// Email kinds.
+const (
+	KindConfirmation     OutboxKind = "confirmation"
+	KindWaitlisted       OutboxKind = "waitlisted"
+	KindPromoted         OutboxKind = "promoted"
+	KindCancellation     OutboxKind = "cancellation"
+	KindSessionUpdated   OutboxKind = "session_updated"
+	KindSessionCancelled OutboxKind = "session_cancelled"
+	KindReminder         OutboxKind = "reminder"
+)
+
+// OutboxStatus is where a message stands in delivery.
+type OutboxStatus string
+
+// Outbox statuses.
+const (
+	OutboxQueued  OutboxStatus = "queued"
+	OutboxSending OutboxStatus = "sending"
+	OutboxSent    OutboxStatus = "sent"
+	OutboxFailed  OutboxStatus = "failed"
+	// OutboxSkipped marks a message overtaken by events (a reminder for a
+	// session that has started, a confirmation for a cancelled registration).
+	OutboxSkipped OutboxStatus = "skipped"
+)
+
+// Calendar methods an outbox message can carry.
+const (
+	CalendarRequest = "REQUEST"
+	CalendarCancel  = "CANCEL"
+)
+
+// OutboxMessage is one email waiting for, or done with, delivery.
+type OutboxMessage struct {
+	ID              int64
+	Kind            OutboxKind
+	RegistrationID  int64
+	Registration    *Registration
+	ManageToken     string // cleared once delivered
+	CalendarMethod  string // "", REQUEST or CANCEL
+	Sequence        int    // the calendar SEQUENCE, fixed so a retry repeats it
+	ReminderMinutes int
+	Status          OutboxStatus
+	Attempts        int
+	NextAttemptAt   time.Time
+	LeaseUntil      *time.Time
+	LastError       string
+	CreatedAt       time.Time
+	SentAt          *time.Time
+}
+
+// Delivery policy.
+const (
+	// MaxDeliveryAttempts with the backoff below spreads retries over about a day.
+	MaxDeliveryAttempts = 30
+	firstRetryDelay     = 30 * time.Second
+	maxRetryDelay       = time.Hour
+	maxErrorLength      = 500
+)
+
+// enqueue writes a message inside the caller's transaction.
+func enqueue(tx *gorm.DB, now time.Time, msg OutboxMessage) error {
+	msg.Status = OutboxQueued
+	msg.NextAttemptAt, msg.CreatedAt = now, now
+	return tx.Create(&msg).Error
+}
+
+// enqueueWithToken mints a manage link for reg and queues a message carrying it.
+func enqueueWithToken(tx *gorm.DB, now time.Time, reg *Registration, msg OutboxMessage) error {
+	token, hash := newManageToken()
+	if err := tx.Create(&ManageToken{TokenHash: hash, RegistrationID: reg.ID, CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	msg.RegistrationID, msg.ManageToken = reg.ID, token
+	return enqueue(tx, now, msg)
+}
+
+// ClaimOutbox leases up to limit due messages for delivery, with their
+// registration, session and panel. A message whose lease ran out (its sender
+// died) is due again.
+func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	var ids []int64
+	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		err := tx.Model(&OutboxMessage{}).
+			Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND lease_until < ?)",
+				OutboxQueued, now, OutboxSending, now).
+			Order("id").Limit(limit).Pluck("id", &ids).Error
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		return tx.Model(&OutboxMessage{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": OutboxSending, "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1"),
+		}).Error
+	})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	var msgs []OutboxMessage
+	err = s.read.WithContext(ctx).Preload("Registration.Session.Panel").
+		Where("id IN ?", ids).Order("id").Find(&msgs).Error
+	return msgs, err
+}
+
+// DeliveryResult is the outcome of one delivery attempt.
+type DeliveryResult struct {
+	ID  int64
+	Err error
+	// Permanent means retrying cannot help (the server refused with 5xx).
+	Permanent bool
+	// Skip means the message was overtaken by events and was not sent.
+	Skip bool
+	// Attempts is the message's attempt count including this one, as claimed.
+	Attempts int
+}
+
+// RecordDeliveries stores a batch of outcomes in one transaction: delivered
+// messages lose their manage token, temporary failures are retried with
+// exponential backoff and jitter, and permanent ones fail at once.
+func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) error {
+	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		for _, r := range results {
+			if err := tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", r.ID, OutboxSending).
+				Updates(deliveryUpdate(r, now)).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func deliveryUpdate(r DeliveryResult, now time.Time) map[string]any {
+	switch {
+	case r.Skip:
+		return map[string]any{"status": OutboxSkipped, "manage_token": "", "lease_until": nil, "last_error": errorText(r.Err)}
+	case r.Err == nil:
+		return map[string]any{"status": OutboxSent, "manage_token": "", "lease_until": nil, "sent_at": now, "last_error": ""}
+	}
+	if r.Permanent || r.Attempts >= MaxDeliveryAttempts {
+		return map[string]any{"status": OutboxFailed, "lease_until": nil, "last_error": errorText(r.Err)}
+	}
+	return map[string]any{
+		"status": OutboxQueued, "lease_until": nil, "last_error": errorText(r.Err),
+		"next_attempt_at": now.Add(RetryDelay(r.Attempts)),
+	}
+}
+
+// RetryDelay is the wait after the given number of failed attempts: doubling
+// from 30 seconds up to an hour, with ±20% jitter so a recovering mail server
+// is not hit by every message at once.
+func RetryDelay(attempts int) time.Duration {
+	d := firstRetryDelay
+	for i := 1; i < attempts && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	d = min(d, maxRetryDelay)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return clip(err.Error(), maxErrorLength)
+}
+
+// ReleaseInFlight makes every message left in "sending" by a process that
+// died due again; it runs at start, before any worker claims.
+func (s *Store) ReleaseInFlight(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		r := tx.Model(&OutboxMessage{}).Where("status = ?", OutboxSending).
+			Updates(map[string]any{"status": OutboxQueued, "lease_until": nil, "next_attempt_at": s.Now()})
+		n = r.RowsAffected
+		return r.Error
+	})
+	return n, err
+}
+
+// ResendMessage queues a failed message again, as an organizer's resend.
+func (s *Store) ResendMessage(ctx context.Context, id int64) error {
+	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		r := tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxFailed).
+			Updates(map[string]any{"status": OutboxQueued, "attempts": 0, "next_attempt_at": s.Now(), "last_error": ""})
+		if r.Error == nil && r.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return r.Error
+	})
+}
+
+// OutboxCounts counts messages by status.
+func (s *Store) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) {
+	var rows []struct {
+		Status OutboxStatus
+		N      int
+	}
+	err := s.read.WithContext(ctx).Model(&OutboxMessage{}).Select("status, COUNT(*) AS n").
+		Group("status").Scan(&rows).Error
+	counts := map[OutboxStatus]int{}
+	for _, r := range rows {
+		counts[r.Status] = r.N
+	}
+	return counts, err
+}
+
+// RecentMessages lists messages newest first, with id below before (0 for
+// the newest), for the mail viewer.
+func (s *Store) RecentMessages(ctx context.Context, before int64, limit int) ([]OutboxMessage, error) {
+	q := s.read.WithContext(ctx).Preload("Registration.Session.Panel").Order("id DESC").Limit(limit)
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	var msgs []OutboxMessage
+	return msgs, q.Find(&msgs).Error
+}
+
+// OutboxMessageByID returns one message with its registration, session and panel.
+func (s *Store) OutboxMessageByID(ctx context.Context, id int64) (*OutboxMessage, error) {
+	var msg OutboxMessage
+	err := s.read.WithContext(ctx).Preload("Registration.Session.Panel").Take(&msg, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &msg, err
+}
