@@ -1,0 +1,169 @@
+package views
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	texttemplate "text/template"
+	"time"
+
+	"podium/models"
+)
+
+// Email is a rendered message, ready for the mailer.
+type Email struct {
+	Subject        string
+	Text           string
+	HTML           string
+	Calendar       []byte // empty when the message carries no invite
+	CalendarMethod CalendarMethod
+}
+
+// EmailData is what the email templates show.
+type EmailData struct {
+	Heading    string
+	Name       string
+	Intro      []string
+	PanelTitle string
+	PanelURL   string
+	Session    SessionView
+	JoinURL    string // only for confirmed registrants of an online session
+	ManageURL  string // empty once the message has been delivered
+	Links      *CalendarLinks
+	Organizer  string
+}
+
+// EmailRenderer renders outbox messages; its templates are parsed once.
+type EmailRenderer struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// NewEmailRenderer parses the embedded email templates.
+func NewEmailRenderer() (*EmailRenderer, error) {
+	sub, err := fs.Sub(templateFiles, "templates/emails")
+	if err != nil {
+		return nil, err
+	}
+	text, err := texttemplate.ParseFS(sub, "*.txt")
+	if err != nil {
+		return nil, fmt.Errorf("parse email templates: %w", err)
+	}
+	html, err := htmltemplate.ParseFS(sub, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse email templates: %w", err)
+	}
+	return &EmailRenderer{text: text, html: html}, nil
+}
+
+// Render turns an outbox message (with its registration, session and panel)
+// into an email, with its invite when it carries one.
+func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Time) (Email, error) {
+	reg := msg.Registration
+	if reg == nil || reg.Session == nil || reg.Session.Panel == nil {
+		return Email{}, fmt.Errorf("views: outbox message %d has no registration", msg.ID)
+	}
+	sess, panel := reg.Session, reg.Session.Panel
+	wording := emailWording(msg, panel.Title, NewSessionView(*sess, now))
+	data := EmailData{
+		Heading: wording.heading, Name: reg.Name, Intro: wording.intro,
+		PanelTitle: panel.Title, PanelURL: site.URL(PanelURL(panel.Slug)),
+		Session: NewSessionView(*sess, now), Organizer: panel.OrganizerName,
+	}
+	if msg.ManageToken != "" && wording.manage {
+		data.ManageURL = site.URL(RegistrationURL(msg.ManageToken))
+	}
+	if wording.join && reg.Status == models.RegistrationConfirmed && sess.Online() {
+		data.JoinURL = sess.JoinURL
+	}
+	email := Email{Subject: wording.subject}
+	if msg.CalendarMethod != "" {
+		ev := RegistrationEvent(site, reg, data.ManageURL, msg.Sequence, now)
+		email.CalendarMethod = CalendarMethod(msg.CalendarMethod)
+		ev.Cancelled = email.CalendarMethod == MethodCancel
+		var buf bytes.Buffer
+		if err := WriteCalendar(&buf, email.CalendarMethod, "", []CalendarEvent{ev}); err != nil {
+			return Email{}, err
+		}
+		email.Calendar = buf.Bytes()
+		if email.CalendarMethod == MethodRequest && msg.ManageToken != "" {
+			links := NewCalendarLinks(ev, site.URL(RegistrationURL(msg.ManageToken)+"/invite.ics"))
+			data.Links = &links
+		}
+	}
+	var text, html bytes.Buffer
+	if err := r.text.ExecuteTemplate(&text, "email_text", data); err != nil {
+		return Email{}, err
+	}
+	if err := r.html.ExecuteTemplate(&html, "email_html", data); err != nil {
+		return Email{}, err
+	}
+	email.Text, email.HTML = text.String(), html.String()
+	return email, nil
+}
+
+// wording is the part of an email that depends on why it is sent.
+type wording struct {
+	subject, heading string
+	intro            []string
+	join, manage     bool
+}
+
+func emailWording(msg *models.OutboxMessage, title string, when SessionView) wording {
+	date := when.Date + " at " + when.Time + " " + when.Zone
+	switch msg.Kind {
+	case models.KindConfirmation:
+		return wording{"You're registered: " + title, "Your place is confirmed", []string{
+			"Thank you for registering. Your place at " + title + " is confirmed.",
+			"The invitation in this email adds the session to your calendar.",
+		}, true, true}
+	case models.KindWaitlisted:
+		return wording{"You're on the waitlist: " + title, "You're on the waitlist", []string{
+			title + " is fully booked, so we have put you on the waitlist.",
+			"If a place frees up, it goes to the next person on the list and we will email you straight away.",
+		}, false, true}
+	case models.KindPromoted:
+		return wording{"A place is yours: " + title, "Good news: a place is yours", []string{
+			"A place has become free at " + title + ", and it is now yours.",
+			"The invitation in this email adds the session to your calendar.",
+		}, true, true}
+	case models.KindCancellation:
+		return wording{"Registration cancelled: " + title, "Your registration is cancelled", []string{
+			"Your registration for " + title + " on " + date + " is cancelled.",
+			"If you change your mind, you can register again from the event page while places remain.",
+		}, false, false}
+	case models.KindSessionUpdated:
+		return wording{"New details: " + title, "The session has changed", []string{
+			"The details of " + title + " have changed. The new date, time and place are below.",
+			"The invitation in this email updates the entry already in your calendar.",
+		}, true, true}
+	case models.KindSessionCancelled:
+		return wording{"Cancelled: " + title, "The session is cancelled", []string{
+			"We're sorry: the organiser has cancelled " + title + " on " + date + ".",
+			"You do not need to do anything. If the session was in your calendar, this email removes it.",
+		}, false, false}
+	default: // reminder
+		return wording{"Reminder: " + title + " starts in " + formatLead(msg.ReminderMinutes), "See you soon", []string{
+			title + " starts in " + formatLead(msg.ReminderMinutes) + ", on " + date + ".",
+		}, true, true}
+	}
+}
+
+// formatLead says a reminder's lead time in words: "1 hour", "2 days".
+func formatLead(minutes int) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case minutes%(24*60) == 0:
+		return plural(minutes/(24*60), "day")
+	case minutes%60 == 0:
+		return plural(minutes/60, "hour")
+	default:
+		return plural(minutes, "minute")
+	}
+}
