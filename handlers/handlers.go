@@ -24,16 +24,25 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// RegisterLimit is sign-ups per client address per minute; 0 turns it off.
 	RegisterLimit int
+	// MailFrom and MailName are the platform mailbox emails come from.
+	MailFrom, MailName string
+	// Notify is called after a change queued email, to wake the outbox worker.
+	Notify func()
+	// Dev turns on development-only pages such as the mail viewer.
+	Dev bool
 }
 
 // Handlers holds the dependencies of every route.
 type Handlers struct {
 	store          *models.Store
 	log            *slog.Logger
-	baseURL        string
 	secure         bool
 	trustedProxies []netip.Prefix
 	registerLimit  int
+	site           views.Site
+	emails         *views.EmailRenderer
+	notify         func()
+	dev            bool
 }
 
 // Limits of the HTTP layer.
@@ -50,16 +59,26 @@ func New(cfg Config) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	emails, err := views.NewEmailRenderer()
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
 	}
 	h := &Handlers{
 		store:          cfg.Store,
 		log:            cfg.Logger,
-		baseURL:        strings.TrimRight(cfg.BaseURL, "/"),
 		secure:         strings.HasPrefix(cfg.BaseURL, "https://"),
 		trustedProxies: cfg.TrustedProxies,
 		registerLimit:  cfg.RegisterLimit,
+		site:           views.Site{BaseURL: strings.TrimRight(cfg.BaseURL, "/"), MailFrom: cfg.MailFrom, MailName: cfg.MailName},
+		emails:         emails,
+		notify:         cfg.Notify,
+		dev:            cfg.Dev,
 	}
 	app := fiber.New(fiber.Config{
 		Views:                 engine,

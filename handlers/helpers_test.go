@@ -5,6 +5,7 @@ import (
 
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	cfg := Config{Store: store, BaseURL: "http://localhost:3000"}
+	cfg := Config{Store: store, BaseURL: "http://localhost:3000", Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	for _, e := range edit {
 		e(&cfg)
 	}

@@ -39,6 +39,7 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.notify()
 	h.log.Info("registration", "panel", panel.Slug, "session", values.SessionID,
 		"status", res.Registration.Status, "duplicate", res.Duplicate)
 	return c.Redirect(views.RegistrationURL(res.Token), fiber.StatusSeeOther)
@@ -67,7 +68,7 @@ func (h *Handlers) showRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := views.NewRegistrationPage(reg, token, csrfToken(c), h.store.Now())
+	page := views.NewRegistrationPage(h.site, reg, token, csrfToken(c), h.store.Now())
 	if c.Query("cancelled") == "1" && page.Cancelled {
 		page.Flash = "Your registration has been cancelled."
 	}
@@ -82,6 +83,7 @@ func (h *Handlers) cancelRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.notify()
 	h.log.Info("cancellation", "registration", res.Registration.ID, "promoted", res.Promoted != nil)
 	return c.Redirect(views.RegistrationURL(token)+"?cancelled=1", fiber.StatusSeeOther)
 }

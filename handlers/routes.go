@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/etag"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
@@ -51,6 +52,20 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Post("/panels/:slug/register", h.registerLimiter(), protect, h.createRegistration)
 	app.Get("/registrations/:token", protect, h.showRegistration)
 	app.Post("/registrations/:token/cancel", protect, h.cancelRegistration)
+
+	tagged := etag.New(etag.Config{Weak: true})
+	app.Get("/calendar.ics", tagged, h.calendarFeed)
+	app.Get("/panels/:slug/calendar.ics", tagged, h.panelFeed)
+	app.Get("/panels/:slug/sessions/:id.ics", tagged, h.sessionICS)
+	app.Get("/registrations/:token/invite.ics", tagged, h.registrationICS)
+
+	if h.dev {
+		app.Get("/dev/mail", h.listMail)
+		app.Get("/dev/mail/:id", h.showMail)
+		app.Get("/dev/mail/:id/html", h.mailHTML)
+		app.Get("/dev/mail/:id/invite.ics", h.mailInvite)
+		app.Get("/dev/mail/:id/source", h.mailSource)
+	}
 
 	app.Use(h.notFound)
 }

@@ -222,3 +222,30 @@ func (p *Panel) OpenSessions(now time.Time) []Session {
 	}
 	return open
 }
+
+// UpcomingSessions lists the scheduled and cancelled sessions of published
+// panels that have not ended, soonest first, with their panel and speakers,
+// for calendar feeds. panelID 0 means every panel.
+func (s *Store) UpcomingSessions(ctx context.Context, panelID int64) ([]Session, error) {
+	now := s.Now()
+	q := s.read.WithContext(ctx).Joins("Panel").Preload("Panel.Speakers", func(db *gorm.DB) *gorm.DB {
+		return db.Order("position")
+	}).
+		Where(`"Panel".status = ?`, PanelPublished).
+		Where("sessions.starts_at > ?", now.Add(-maxSessionDuration)).
+		Order("sessions.starts_at, sessions.id")
+	if panelID != 0 {
+		q = q.Where("sessions.panel_id = ?", panelID)
+	}
+	var sessions []Session
+	if err := q.Find(&sessions).Error; err != nil {
+		return nil, err
+	}
+	upcoming := sessions[:0]
+	for _, sess := range sessions {
+		if sess.EndsAt().After(now) {
+			upcoming = append(upcoming, sess)
+		}
+	}
+	return upcoming, nil
+}

@@ -58,6 +58,9 @@ const calendarProdID = "-//Podium//Podium Registration//EN"
 // ORGANIZER when OrganizerEmail is set (RFC 5546 lists it for PUBLISH) and
 // omits it otherwise. Nothing is written to w unless encoding succeeds.
 func WriteCalendar(w io.Writer, method CalendarMethod, calName string, events []CalendarEvent) error {
+	if method == MethodPublish && len(events) == 0 {
+		return writeEmptyFeed(w, calName)
+	}
 	cal, err := newCalendar(method, calName, events)
 	if err != nil {
 		return err
@@ -72,6 +75,34 @@ func WriteCalendar(w io.Writer, method CalendarMethod, calName string, events []
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// writeEmptyFeed writes a feed with no events. go-ical refuses to encode a
+// calendar without components, but a subscribed feed whose sessions are all
+// over must still answer with a calendar, so this one is written by hand.
+func writeEmptyFeed(w io.Writer, calName string) error {
+	var buf bytes.Buffer
+	fw := &foldingWriter{w: &buf}
+	lines := []string{"BEGIN:VCALENDAR", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "PRODID:" + calendarProdID, "VERSION:2.0"}
+	if name := cleanICalText(calName); name != "" {
+		lines = append(lines, "X-WR-CALNAME:"+escapeICalText(name))
+	}
+	lines = append(lines, "END:VCALENDAR")
+	for _, l := range lines {
+		if _, err := fw.Write([]byte(l + "\r\n")); err != nil {
+			return err
+		}
+	}
+	if err := fw.finish(); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// escapeICalText escapes a TEXT value as RFC 5545 section 3.3.11 says.
+func escapeICalText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(s)
 }
 
 func newCalendar(method CalendarMethod, calName string, events []CalendarEvent) (*ical.Calendar, error) {

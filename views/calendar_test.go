@@ -420,7 +420,7 @@ func TestWriteCalendar_RejectsInvalidInput(t *testing.T) {
 		{"unknown method", "REPLY", with(func(*CalendarEvent) {})},
 		{"empty method", "", with(func(*CalendarEvent) {})},
 		{"lower-case method", "request", with(func(*CalendarEvent) {})},
-		{"no events", MethodPublish, nil},
+		{"no events in an invite", MethodRequest, nil},
 		{"two events in one REQUEST", MethodRequest, append(with(func(*CalendarEvent) {}), demoUpdate())},
 		{"duplicate UID in a feed", MethodPublish, append(demoFeed(), demoFeed()[0])},
 		{"empty UID", MethodRequest, with(func(e *CalendarEvent) { e.UID = "" })},
@@ -791,4 +791,16 @@ func TestGoldenFiles_ParseWithPythonICalendar(t *testing.T) {
 
 func isoUTC(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05+00:00")
+}
+
+func TestWriteCalendar_EmptyFeedIsACalendarWithoutEvents(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCalendar(&buf, MethodPublish, "Podium, upcoming", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "BEGIN:VCALENDAR\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nPRODID:" + calendarProdID +
+		"\r\nVERSION:2.0\r\nX-WR-CALNAME:Podium\\, upcoming\r\nEND:VCALENDAR\r\n"
+	if buf.String() != want {
+		t.Fatalf("empty feed =\n%q\nwant\n%q", buf.String(), want)
+	}
 }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"time"
 
 	"podium/models"
@@ -36,6 +37,8 @@ type PanelPage struct {
 	Sessions       []SessionView
 	Form           RegistrationForm
 	HasOpenSession bool
+	// FeedURL is the panel's subscribable calendar feed.
+	FeedURL string
 }
 
 // RegistrationForm is the sign-up form, with what was typed and the
@@ -90,10 +93,12 @@ type RegistrationPage struct {
 	CancelAction string
 	CSRFToken    string
 	PanelURL     string
-	Confirmed    bool
-	Waitlisted   bool
-	Cancelled    bool
-	CanCancel    bool
+	// Calendar links are shown to confirmed registrants.
+	Calendar   *CalendarLinks
+	Confirmed  bool
+	Waitlisted bool
+	Cancelled  bool
+	CanCancel  bool
 	// Flash is a one-off message, e.g. after cancelling.
 	Flash string
 }
@@ -128,19 +133,31 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 	open := p.OpenSessions(now)
 	form.Action = PanelURL(p.Slug) + "/register"
 	form.Sessions = NewSessionViews(open, now)
+	sessions := NewSessionViews(p.Sessions, now)
+	for i := range sessions {
+		sessions[i].ICSURL = PanelURL(p.Slug) + "/sessions/" + strconv.FormatInt(sessions[i].ID, 10) + ".ics"
+	}
 	return PanelPage{
 		Page:           Page{Title: p.Title, Description: p.Summary},
 		Panel:          p,
-		Sessions:       NewSessionViews(p.Sessions, now),
+		Sessions:       sessions,
 		Form:           form,
 		HasOpenSession: len(open) > 0,
+		FeedURL:        PanelURL(p.Slug) + "/calendar.ics",
 	}
 }
 
 // NewRegistrationPage builds the registrant's own page.
-func NewRegistrationPage(reg *models.Registration, token, csrfToken string, now time.Time) RegistrationPage {
+func NewRegistrationPage(site Site, reg *models.Registration, token, csrfToken string, now time.Time) RegistrationPage {
 	sess := *reg.Session
+	var links *CalendarLinks
+	if reg.Status == models.RegistrationConfirmed && sess.Status == models.SessionScheduled {
+		manage := site.URL(RegistrationURL(token))
+		l := NewCalendarLinks(RegistrationEvent(site, reg, manage, sess.Sequence, now), RegistrationURL(token)+"/invite.ics")
+		links = &l
+	}
 	return RegistrationPage{
+		Calendar:     links,
 		Page:         Page{Title: "Your registration", NoIndex: true},
 		Registration: reg,
 		Panel:        sess.Panel,

@@ -28,6 +28,8 @@ type SessionView struct {
 	StatusLabel string
 	SeatsLeft   int // -1 when unlimited
 	Open        bool
+	// ICSURL is the session's public .ics download, where the page offers one.
+	ICSURL string
 }
 
 // NewSessionView formats s for display at the instant now.

@@ -20,8 +20,10 @@ func TestPages_RenderFromZeroValues(t *testing.T) {
 	pages := map[string]any{
 		PageIndex:        IndexPage{},
 		PagePanel:        PanelPage{Panel: &models.Panel{}},
-		PageRegistration: NewRegistrationPage(reg, "", "", time.Time{}),
+		PageRegistration: NewRegistrationPage(Site{}, reg, "", "", time.Time{}),
 		PageMessage:      MessagePage{},
+		PageMailList:     MailListPage{},
+		PageMailMessage:  MailMessagePage{},
 	}
 	for name, data := range pages {
 		var buf bytes.Buffer

@@ -4,12 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"podium/handlers"
+	"podium/mailer"
 )
 
 // config is everything podium serve reads from flags and the environment.
@@ -20,6 +22,12 @@ type config struct {
 	TrustedProxies []netip.Prefix
 	RegisterLimit  int
 	Demo           bool
+	Dev            bool
+	// SMTP is empty when no mail server is configured: messages then stay
+	// in the outbox, readable in the development mail viewer.
+	SMTP     string
+	MailFrom string
+	MailName string
 }
 
 // defaultRegisterLimit allows an office or family behind one address to sign
@@ -53,13 +61,43 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("PODIUM_REGISTER_LIMIT must be a whole number, 0 or more, got %q", v)
 		}
 	}
-	cfg.Demo = true
-	if v := getenv("PODIUM_DEMO"); v != "" {
-		if cfg.Demo, err = strconv.ParseBool(v); err != nil {
-			return cfg, fmt.Errorf("PODIUM_DEMO must be true or false, got %q", v)
+	if cfg.Demo, err = envBool(getenv, "PODIUM_DEMO", true); err != nil {
+		return cfg, err
+	}
+	if cfg.Dev, err = envBool(getenv, "PODIUM_DEV", false); err != nil {
+		return cfg, err
+	}
+	cfg.SMTP = getenv("PODIUM_SMTP_URL")
+	if cfg.SMTP != "" {
+		if _, err := mailer.ParseURL(cfg.SMTP); err != nil {
+			return cfg, fmt.Errorf("PODIUM_SMTP_URL: %w", err)
 		}
 	}
+	from := getenv("PODIUM_MAIL_FROM")
+	if from == "" && cfg.SMTP != "" {
+		return cfg, fmt.Errorf("PODIUM_MAIL_FROM is needed with PODIUM_SMTP_URL, e.g. \"Podium Events <events@example.org>\"")
+	}
+	if from == "" {
+		from = "Podium <podium@localhost>"
+	}
+	addr, err := mail.ParseAddress(from)
+	if err != nil {
+		return cfg, fmt.Errorf("PODIUM_MAIL_FROM must be an address like \"Podium Events <events@example.org>\", got %q", from)
+	}
+	cfg.MailFrom, cfg.MailName = addr.Address, addr.Name
 	return cfg, nil
+}
+
+func envBool(getenv func(string) string, key string, fallback bool) (bool, error) {
+	v := getenv(key)
+	if v == "" {
+		return fallback, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, got %q", key, v)
+	}
+	return b, nil
 }
 
 func envOr(getenv func(string) string, key, fallback string) string {

@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"podium/handlers"
+	"podium/mailer"
 	"podium/models"
+	"podium/views"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -48,9 +51,21 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			log.Info("added the demo panel", "url", cfg.BaseURL+"/panels/keeping-the-lights-on")
 		}
 	}
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	var wg sync.WaitGroup
+	notify, err := startMail(background, &wg, cfg, store, log)
+	if err != nil {
+		return err
+	}
+	jobs := mailer.NewJobs(store, notify, log)
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = jobs.Run(background) }()
+
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
+		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, Dev: cfg.Dev,
 	})
 	if err != nil {
 		return err
@@ -68,8 +83,45 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = app.ShutdownWithTimeout(shutdownTimeout)
+	// Background work stops after the last request, so nothing a request
+	// queued is left half-done; what is unsent stays in the outbox.
+	stopBackground()
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
+}
+
+// startMail starts the outbox worker when a mail server is configured and
+// returns the function that wakes it.
+func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *models.Store, log *slog.Logger) (func(), error) {
+	if cfg.SMTP == "" {
+		hint := "set PODIUM_DEV=true to read them at /dev/mail"
+		if cfg.Dev {
+			hint = "read them at " + cfg.BaseURL + "/dev/mail"
+		}
+		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "hint", hint)
+		return func() {}, nil
+	}
+	smtpCfg, err := mailer.ParseURL(cfg.SMTP)
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := views.NewEmailRenderer()
+	if err != nil {
+		return nil, err
+	}
+	site := views.Site{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, MailName: cfg.MailName}
+	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg), log)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := worker.Run(ctx); err != nil {
+			log.Error("outbox worker stopped", "err", err)
+		}
+	}()
+	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom)
+	return worker.Notify, nil
 }

@@ -1,0 +1,71 @@
+package mailer
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"podium/models"
+)
+
+// Jobs runs the background work that fills the outbox: session fan-outs and
+// due reminders. notify is told whenever something was queued.
+type Jobs struct {
+	Store  *models.Store
+	Notify func()
+	Log    *slog.Logger
+	// Interval is how often reminders and new fan-outs are looked for.
+	Interval time.Duration
+	wake     chan struct{}
+}
+
+// NewJobs builds the job runner, looking for work every 30 seconds.
+func NewJobs(store *models.Store, notify func(), log *slog.Logger) *Jobs {
+	return &Jobs{Store: store, Notify: notify, Log: log, Interval: 30 * time.Second, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes the runner look for work now (after an organizer's change).
+func (j *Jobs) Wake() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends.
+func (j *Jobs) Run(ctx context.Context) error {
+	ticker := time.NewTicker(j.Interval)
+	defer ticker.Stop()
+	for {
+		j.RunOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-j.wake:
+		}
+	}
+}
+
+// RunOnce finishes every running fan-out and queues due reminders.
+func (j *Jobs) RunOnce(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := j.Store.RunFanoutBatch(ctx)
+		if err != nil {
+			j.Log.Error("fan-out", "err", err)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		j.Notify()
+	}
+	n, err := j.Store.EnqueueDueReminders(ctx)
+	if err != nil && ctx.Err() == nil {
+		j.Log.Error("reminders", "err", err)
+	}
+	if n > 0 {
+		j.Log.Info("queued reminders", "count", n)
+		j.Notify()
+	}
+}

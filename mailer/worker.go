@@ -1,0 +1,162 @@
+package mailer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"podium/models"
+	"podium/views"
+)
+
+// Deliverer sends a batch of messages, one error slot per message; *Sender
+// is the real one.
+type Deliverer interface {
+	Send(ctx context.Context, msgs []Message) []error
+}
+
+// Worker delivers the outbox: it claims due messages, renders them, sends
+// them and records each outcome. Several workers may run at once; a lease
+// keeps them from sending the same message.
+type Worker struct {
+	store    *models.Store
+	renderer *views.EmailRenderer
+	site     views.Site
+	sender   Deliverer
+	log      *slog.Logger
+	wake     chan struct{}
+
+	// Concurrency is how many batches are in flight at once.
+	Concurrency int
+	// Batch is how many messages one connection sends in a row.
+	Batch int
+	// Lease is how long a claimed message stays with this worker before
+	// another may take it (a crash leaves it leased).
+	Lease time.Duration
+	// Poll is how often the worker looks for due retries when not woken.
+	Poll time.Duration
+}
+
+// NewWorker builds a worker with defaults suited to a typical relay.
+func NewWorker(store *models.Store, renderer *views.EmailRenderer, site views.Site, sender Deliverer, log *slog.Logger) *Worker {
+	return &Worker{
+		store: store, renderer: renderer, site: site, sender: sender, log: log,
+		wake:        make(chan struct{}, 1),
+		Concurrency: 4, Batch: 25, Lease: 10 * time.Minute, Poll: 2 * time.Second,
+	}
+}
+
+// Notify wakes the worker after something was queued; it never blocks.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends. Messages left in flight by a process that died
+// are picked up first.
+func (w *Worker) Run(ctx context.Context) error {
+	if n, err := w.store.ReleaseInFlight(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		w.log.Info("resuming messages that were in flight", "count", n)
+	}
+	var wg sync.WaitGroup
+	for range max(w.Concurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.loop(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	ticker := time.NewTicker(w.Poll)
+	defer ticker.Stop()
+	for ctx.Err() == nil {
+		n, err := w.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("outbox delivery", "err", err)
+		}
+		if n == w.Batch && err == nil {
+			continue // more may be due right away
+		}
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// RunOnce claims one batch, delivers it and records the outcomes. It reports
+// how many messages it claimed.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	claimed, err := w.store.ClaimOutbox(ctx, w.Batch, w.Lease)
+	if err != nil || len(claimed) == 0 {
+		return 0, err
+	}
+	results := make([]models.DeliveryResult, len(claimed))
+	var outgoing []Message
+	var slots []int
+	now := w.store.Now()
+	for i := range claimed {
+		msg := &claimed[i]
+		results[i] = models.DeliveryResult{ID: msg.ID, Attempts: msg.Attempts}
+		if msg.Overtaken(now) {
+			results[i].Skip = true
+			continue
+		}
+		m, err := w.compose(msg, now)
+		if err != nil {
+			w.log.Error("render outbox message", "id", msg.ID, "err", err)
+			results[i].Err, results[i].Permanent = err, true
+			continue
+		}
+		outgoing = append(outgoing, m)
+		slots = append(slots, i)
+	}
+	if len(outgoing) > 0 {
+		for j, err := range w.sender.Send(ctx, outgoing) {
+			r := &results[slots[j]]
+			r.Err, r.Permanent = err, err != nil && IsPermanent(err)
+			if err != nil {
+				w.log.Warn("send failed", "id", r.ID, "attempt", r.Attempts, "permanent", r.Permanent, "err", err)
+			}
+		}
+	}
+	// Record even when ctx has ended: what was sent must not be sent again.
+	return len(claimed), w.store.RecordDeliveries(context.WithoutCancel(ctx), results)
+}
+
+// compose renders an outbox message into a mail message.
+func (w *Worker) compose(msg *models.OutboxMessage, now time.Time) (Message, error) {
+	email, err := w.renderer.Render(w.site, msg, now)
+	if err != nil {
+		return Message{}, err
+	}
+	return Compose(w.site, msg, email), nil
+}
+
+// Compose addresses a rendered email. The Message-ID comes from the outbox
+// row, so every retry of a message carries the same one.
+func Compose(site views.Site, msg *models.OutboxMessage, email views.Email) Message {
+	return Message{
+		MessageID:      fmt.Sprintf("<outbox-%d@%s>", msg.ID, site.Host()),
+		FromName:       site.MailName,
+		FromAddress:    site.MailFrom,
+		ToName:         msg.Registration.Name,
+		ToAddress:      msg.Registration.Email,
+		Subject:        email.Subject,
+		Text:           email.Text,
+		HTML:           email.HTML,
+		Calendar:       email.Calendar,
+		CalendarMethod: string(email.CalendarMethod),
+	}
+}
