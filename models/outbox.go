@@ -110,7 +110,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 		return nil, err
 	}
 	var msgs []OutboxMessage
-	err = s.read.WithContext(ctx).Preload("Registration.Session.Panel").
+	err = preloadMessage(s.read.WithContext(ctx)).
 		Where("id IN ?", ids).Order("id").Find(&msgs).Error
 	return msgs, err
 }
@@ -221,7 +221,7 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[OutboxStatus]int, error) 
 // RecentMessages lists messages newest first, with id below before (0 for
 // the newest), for the mail viewer.
 func (s *Store) RecentMessages(ctx context.Context, before int64, limit int) ([]OutboxMessage, error) {
-	q := s.read.WithContext(ctx).Preload("Registration.Session.Panel").Order("id DESC").Limit(limit)
+	q := preloadMessage(s.read.WithContext(ctx)).Order("id DESC").Limit(limit)
 	if before > 0 {
 		q = q.Where("id < ?", before)
 	}
@@ -232,9 +232,15 @@ func (s *Store) RecentMessages(ctx context.Context, before int64, limit int) ([]
 // OutboxMessageByID returns one message with its registration, session and panel.
 func (s *Store) OutboxMessageByID(ctx context.Context, id int64) (*OutboxMessage, error) {
 	var msg OutboxMessage
-	err := s.read.WithContext(ctx).Preload("Registration.Session.Panel").Take(&msg, id).Error
+	err := preloadMessage(s.read.WithContext(ctx)).Take(&msg, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
 	return &msg, err
+}
+
+// preloadMessage loads what rendering a message needs: the registration, its
+// session, the panel and the panel's speakers in order.
+func preloadMessage(db *gorm.DB) *gorm.DB {
+	return db.Preload("Registration.Session.Panel.Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") })
 }

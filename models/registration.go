@@ -287,7 +287,7 @@ func (s *Store) RegistrationByToken(ctx context.Context, token string) (*Registr
 	}
 	var reg Registration
 	err := s.read.WithContext(ctx).
-		Preload("Session.Panel").
+		Preload("Session.Panel.Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Joins("JOIN manage_tokens ON manage_tokens.registration_id = registrations.id").
 		Where("manage_tokens.token_hash = ?", hashToken(token)).
 		Take(&reg).Error
