@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,7 +21,42 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 	if status >= 500 {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return writeProblem(c, status, heading, message, err)
+	}
 	return h.renderMessage(c, status, heading, message)
+}
+
+// Problem is an RFC 9457 problem details body, the API's only error shape.
+type Problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	Errors []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one invalid field of a request.
+type ProblemField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// writeProblem answers with problem+json, listing invalid fields in order.
+func writeProblem(c *fiber.Ctx, status int, title, detail string, err error) error {
+	p := Problem{Type: "about:blank", Title: title, Status: status, Detail: detail}
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		for _, field := range slices.Sorted(maps.Keys(verr.Fields)) {
+			p.Errors = append(p.Errors, ProblemField{Field: field, Message: verr.Fields[field]})
+		}
+	}
+	var ferr *fiber.Error
+	if errors.As(err, &ferr) && status < 500 && ferr.Message != "" && ferr.Message != http.StatusText(status) {
+		p.Detail = ferr.Message
+	}
+	c.Status(status)
+	return c.JSON(p, "application/problem+json")
 }
 
 // classify maps an error to a status and a message that is safe to show.

@@ -59,6 +59,17 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Get("/panels/:slug/sessions/:id.ics", tagged, h.sessionICS)
 	app.Get("/registrations/:token/invite.ics", tagged, h.registrationICS)
 
+	// The organizer admin: every route after requireAdmin needs a session.
+	admin := app.Group("/admin", protect)
+	admin.Get("/login", h.showLogin)
+	admin.Post("/login", h.loginLimiter(), h.login)
+	admin.Use(h.requireAdmin)
+	admin.Post("/logout", h.logout)
+
+	// The JSON API: every route needs an API token; no cookies, so no CSRF.
+	api := app.Group("/api/v1", h.requireToken)
+	_ = api
+
 	if h.dev {
 		app.Get("/dev/mail", h.listMail)
 		app.Get("/dev/mail/:id", h.showMail)

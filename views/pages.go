@@ -177,3 +177,15 @@ func PanelURL(slug string) string { return "/panels/" + slug }
 
 // RegistrationURL is the path of a registrant's own page.
 func RegistrationURL(token string) string { return "/registrations/" + token }
+
+// PageAdminLogin is the organizer sign-in page.
+const PageAdminLogin = "pages/admin_login"
+
+// LoginPage is the sign-in form.
+type LoginPage struct {
+	Page
+	CSRFToken string
+	Next      string
+	Email     string
+	Error     string
+}

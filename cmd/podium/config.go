@@ -28,6 +28,8 @@ type config struct {
 	SMTP     string
 	MailFrom string
 	MailName string
+	// AdminEmail and AdminPassword create the first owner when no account exists.
+	AdminEmail, AdminPassword string
 }
 
 // defaultRegisterLimit allows an office or family behind one address to sign
@@ -85,6 +87,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("PODIUM_MAIL_FROM must be an address like \"Podium Events <events@example.org>\", got %q", from)
 	}
 	cfg.MailFrom, cfg.MailName = addr.Address, addr.Name
+	cfg.AdminEmail, cfg.AdminPassword = getenv("PODIUM_ADMIN_EMAIL"), getenv("PODIUM_ADMIN_PASSWORD")
+	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
+		return cfg, fmt.Errorf("set both PODIUM_ADMIN_EMAIL and PODIUM_ADMIN_PASSWORD, or neither")
+	}
 	return cfg, nil
 }
 

@@ -21,8 +21,11 @@ const shutdownTimeout = 15 * time.Second
 
 // run is the whole program: main only wires the process to it, so tests can
 // start it as it runs in production.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	rest := args[1:]
+	if len(rest) > 0 && (rest[0] == "admin" || rest[0] == "token") {
+		return adminCommand(ctx, rest, getenv, stdin, stdout)
+	}
 	if len(rest) > 0 && rest[0] == "serve" {
 		rest = rest[1:]
 	}
@@ -44,6 +47,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	if cfg.AdminEmail != "" {
+		if created, err := store.CreateFirstOwner(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return fmt.Errorf("PODIUM_ADMIN_EMAIL: %w", describe(err))
+		} else if created {
+			log.Info("created the first owner account", "email", cfg.AdminEmail)
+		}
+	}
 	if cfg.Demo {
 		if seeded, err := store.SeedDemo(ctx); err != nil {
 			return fmt.Errorf("seed demo panel: %w", err)

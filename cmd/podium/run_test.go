@@ -31,7 +31,7 @@ func startPodium(t *testing.T, env map[string]string) string {
 	done := make(chan error, 1)
 	args := []string{"podium", "serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "podium.db")}
 	getenv := func(k string) string { return env[k] }
-	go func() { done <- run(ctx, args, getenv, io.Discard) }()
+	go func() { done <- run(ctx, args, getenv, strings.NewReader(""), io.Discard) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -149,7 +149,7 @@ func TestRun_RefusesBadConfiguration(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			err := run(context.Background(), tc.args, func(k string) string { return tc.env[k] }, strings.NewReader(""), io.Discard)
 			if err == nil {
 				t.Fatal("run accepted a bad configuration")
 			}
