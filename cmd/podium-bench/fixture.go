@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	_ "github.com/mattn/go-sqlite3" // the driver Podium uses, for bulk fixtures
+
+	"podium/models"
+)
+
+// addPanel creates a published panel with sessions of the given capacities,
+// starting a week from now.
+func addPanel(ctx context.Context, store *models.Store, slug string, waitlist bool, capacities ...int) (*models.Panel, error) {
+	p := &models.Panel{
+		Slug: slug, Title: "Bench panel " + slug, Format: "Free virtual panel discussion", Status: models.PanelPublished,
+		Summary:        "A panel for the benchmark, with a summary of ordinary length to render.",
+		LearningPoints: []models.LearningPoint{{Text: "One"}, {Text: "Two"}, {Text: "Three"}},
+		Speakers:       []models.Speaker{{Name: "Ada Lovelace", Role: "Analyst", Organisation: "Engines"}},
+	}
+	start := time.Now().UTC().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+	for i, c := range capacities {
+		p.Sessions = append(p.Sessions, models.Session{
+			StartsAt: start.Add(time.Duration(i) * time.Hour), DurationMinutes: 60, TimeZone: "Europe/London",
+			Capacity: c, Waitlist: waitlist, JoinURL: "https://meet.example.com/" + slug,
+		})
+	}
+	return p, store.CreatePanel(ctx, p)
+}
+
+// seedRegistrations bulk-inserts n confirmed registrations into a session
+// through a separate connection, the way an import would, so the fixture
+// takes seconds instead of n durable transactions.
+func seedRegistrations(ctx context.Context, path string, sessionID int64, n int) error {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&_foreign_keys=on")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO registrations
+		(session_id, name, email, email_key, consent_at, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'confirmed', ?, ?)`)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Add(-time.Hour)
+	for i := range n {
+		email := fmt.Sprintf("seed-%d-%d@example.com", sessionID, i)
+		if _, err := stmt.ExecContext(ctx, sessionID, "Seeded Registrant", email, email, now, now, now); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE sessions SET seats_taken = seats_taken + ? WHERE id = ?", n, sessionID); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// sink is an SMTP server that accepts and counts every message.
+type sink struct {
+	addr     string
+	received atomic.Int64
+	server   *smtp.Server
+}
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{addr: ln.Addr().String()}
+	s.server = smtp.NewServer(s)
+	s.server.Domain = "localhost"
+	s.server.MaxMessageBytes = 1 << 20
+	go func() { _ = s.server.Serve(ln) }()
+	return s, nil
+}
+
+// NewSession is go-smtp's backend hook.
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }
+
+type sinkSession struct{ s *sink }
+
+func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (sinkSession) Reset()                               {}
+func (sinkSession) Logout() error                        { return nil }
+
+func (ss sinkSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	ss.s.received.Add(1)
+	return nil
+}

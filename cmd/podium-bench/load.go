@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is one row of the table.
+type result struct {
+	phase    string
+	count    int
+	rate     float64 // per second; 0 when not a rate
+	p50, p99 time.Duration
+	errors   int
+	note     string
+}
+
+// newClient keeps up to conns connections open to the server and never
+// follows redirects, as the 303 after a sign-up is what is measured.
+func newClient(conns int) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+		Timeout: 30 * time.Second,
+	}
+}
+
+// latencies collects durations from many goroutines.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(d time.Duration) { l.mu.Lock(); l.all = append(l.all, d); l.mu.Unlock() }
+
+func (l *latencies) percentile(p float64) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.all) == 0 {
+		return 0
+	}
+	slices.Sort(l.all)
+	return l.all[min(int(float64(len(l.all))*p), len(l.all)-1)]
+}
+
+// hammer runs op from conns goroutines until the duration is over and
+// returns how many ran, their latencies and how many failed.
+func hammer(ctx context.Context, conns int, d time.Duration, op func(worker, i int) error) (int, *latencies, int, time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var lat latencies
+	var done, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				t := time.Now()
+				if err := op(w, i); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					failed.Add(1)
+					continue
+				}
+				lat.add(time.Since(t))
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(done.Load()), &lat, int(failed.Load()), time.Since(start)
+}
+
+// getOK fetches a page and fails on anything but 200.
+func getOK(client *http.Client, u string) error {
+	resp, err := client.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	return nil
+}
+
+var (
+	csrfInput    = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+	sessionInput = regexp.MustCompile(`name="session" value="(\d+)"`)
+)
+
+// form is a sign-up form as a browser holds it after loading the page.
+type form struct {
+	action string
+	cookie *http.Cookie
+	values url.Values
+}
+
+// openForm loads a panel page like a first-time visitor and keeps its form.
+func openForm(client *http.Client, base, slug string) (*form, error) {
+	resp, err := client.Get(base + "/panels/" + slug)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	token, session := csrfInput.FindSubmatch(body), sessionInput.FindSubmatch(body)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "podium_csrf" {
+			cookie = c
+		}
+	}
+	if token == nil || session == nil || cookie == nil {
+		return nil, errors.New("the panel page has no sign-up form")
+	}
+	return &form{
+		action: base + "/panels/" + slug + "/register",
+		cookie: &http.Cookie{Name: cookie.Name, Value: cookie.Value},
+		values: url.Values{"_csrf": {string(token[1])}, "session": {string(session[1])}, "consent": {"yes"}},
+	}, nil
+}
+
+// submit posts the form for one person and returns the status and whether
+// the answer spoke of a locked database.
+func (f *form) submit(client *http.Client, name, email string) (int, bool, error) {
+	v := url.Values{}
+	for k, vs := range f.values {
+		v[k] = vs
+	}
+	v.Set("name", name)
+	v.Set("email", email)
+	req, err := http.NewRequest(http.MethodPost, f.action, strings.NewReader(v.Encode()))
+	if err != nil {
+		return 0, false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(f.cookie)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.Contains(strings.ToLower(string(body)), "locked"), nil
+}
