@@ -15,7 +15,7 @@ func TestMigrate_DatabaseFromFirstSchemaMovesForwardWithoutLoss(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	old := &Store{now: func() time.Time { return testNow }, log: slog.New(slog.DiscardHandler)}
 	var err error
-	if old.write, err = openPool(sqliteDSN(path, true), 1); err != nil {
+	if old.write, err = openPool(sqliteDSN(path, connWriter), 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.migrateTo(ctx, 1); err != nil {

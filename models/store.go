@@ -22,6 +22,7 @@ type Store struct {
 	read  *gorm.DB
 	now   func() time.Time
 	log   *slog.Logger
+	path  string
 }
 
 // Option changes how Open builds a Store.
@@ -40,38 +41,48 @@ const readPoolSize = 8
 // Open opens (creating if needed) the SQLite database at path and migrates it
 // to the latest schema.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler)}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path}
 	for _, o := range opts {
 		o(s)
 	}
 	var err error
-	if s.write, err = openPool(sqliteDSN(path, true), 1); err != nil {
+	if s.write, err = openPool(sqliteDSN(path, connWriter), 1); err != nil {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.closePools()
 		return nil, err
 	}
-	if s.read, err = openPool(sqliteDSN(path, false), readPoolSize); err != nil {
+	if s.read, err = openPool(sqliteDSN(path, connReader), readPoolSize); err != nil {
 		s.closePools()
 		return nil, err
 	}
 	return s, nil
 }
 
+// connKind is what a pool's connections are for.
+type connKind int
+
+const (
+	connWriter      connKind = iota // the single writer: BEGIN IMMEDIATE
+	connReader                      // the read pool: query-only
+	connMaintenance                 // one-off jobs such as backups
+)
+
 // sqliteDSN keeps every SQLite-specific setting in one place. The settings
 // are per connection, so they belong in the DSN rather than in a one-off
 // PRAGMA on a pool. Writers take the lock at BEGIN (IMMEDIATE), so a
 // transaction that reads then writes never fails with "database is locked".
-func sqliteDSN(path string, writer bool) string {
+func sqliteDSN(path string, kind connKind) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "FULL")
-	if writer {
+	switch kind {
+	case connWriter:
 		q.Set("_txlock", "immediate")
-	} else {
+	case connReader:
 		q.Set("_query_only", "true")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -100,16 +111,18 @@ func openPool(dsn string, size int) (*gorm.DB, error) {
 func (s *Store) Close() error { return s.closePools() }
 
 func (s *Store) closePools() error {
-	var errs []error
-	for _, db := range []*gorm.DB{s.read, s.write} {
-		if db == nil {
-			continue
-		}
-		if sqlDB, err := db.DB(); err == nil {
-			errs = append(errs, sqlDB.Close())
-		}
+	return errors.Join(closeDB(s.read), closeDB(s.write))
+}
+
+func closeDB(db *gorm.DB) error {
+	if db == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
 }
 
 // Ping reports whether the database answers a query.

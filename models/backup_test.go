@@ -1,0 +1,35 @@
+package models
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+func TestBackup_CopyOpensWithTheSameData(t *testing.T) {
+	s, _ := newTestStore(t)
+	p, sess := newTestPanel(t, s, 10, false)
+	ctx := context.Background()
+	if _, err := s.Register(ctx, p.ID, validInput(sess.ID, "ada@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, path); err == nil {
+		t.Fatal("a backup overwrote an existing file")
+	}
+	copyStore, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyStore.Close()
+	if err := copyStore.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := copyStore.RegistrationCounts(ctx, sess.ID)
+	if err != nil || counts[RegistrationConfirmed] != 1 {
+		t.Fatalf("backup counts = %v, %v; want the one registration", counts, err)
+	}
+}
