@@ -40,6 +40,8 @@ type Panel struct {
 	LearningPoints []LearningPoint `gorm:"constraint:OnDelete:CASCADE"`
 	Speakers       []Speaker       `gorm:"constraint:OnDelete:CASCADE"`
 	Sessions       []Session       `gorm:"constraint:OnDelete:CASCADE"`
+	// Questions are the custom questions of the sign-up form, in order.
+	Questions []Question `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // LearningPoint is one of a panel's ordered key learning points.
@@ -111,11 +113,18 @@ func (p *Panel) validate() error {
 			v.check(false, fmt.Sprintf("sessions[%d].%s", i, field), msg)
 		}
 	}
+	v.check(len(p.Questions) <= MaxQuestions, "questions", "Use at most 50 questions.")
+	for i := range p.Questions {
+		p.Questions[i].normalise()
+		for field, msg := range p.Questions[i].validationMessages() {
+			v.check(false, fmt.Sprintf("questions[%d].%s", i, field), msg)
+		}
+	}
 	return v.err()
 }
 
-// CreatePanel validates p and stores it with its learning points, speakers and
-// sessions, numbering their positions in slice order.
+// CreatePanel validates p and stores it with its learning points, speakers,
+// questions and sessions, numbering their positions in slice order.
 func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
 	if p.Status == "" {
 		p.Status = PanelDraft
@@ -131,6 +140,9 @@ func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
 	}
 	for i := range p.Speakers {
 		p.Speakers[i].Position = i + 1
+	}
+	for i := range p.Questions {
+		p.Questions[i].Position = i + 1
 	}
 	for i := range p.Sessions {
 		p.Sessions[i].normalise()
@@ -181,7 +193,7 @@ func (s *Store) UpcomingPanels(ctx context.Context) ([]PanelListing, error) {
 }
 
 // PublishedPanel returns the published panel with this slug, with its
-// learning points, speakers and the sessions that have not yet ended.
+// learning points, speakers, questions and the sessions that have not yet ended.
 func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error) {
 	if !slugPattern.MatchString(slug) {
 		return nil, ErrNotFound
@@ -190,6 +202,7 @@ func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error)
 	err := s.read.WithContext(ctx).
 		Preload("LearningPoints", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
+		Preload("Questions", func(db *gorm.DB) *gorm.DB { return db.Order("position, id") }).
 		Preload("Sessions", func(db *gorm.DB) *gorm.DB {
 			return db.Where("starts_at > ?", s.Now().Add(-maxSessionDuration)).Order("starts_at, id")
 		}).

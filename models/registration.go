@@ -44,6 +44,10 @@ type Registration struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	CancelledAt  *time.Time
+	// AttendedAt is when the organizer marked the registrant as attended.
+	AttendedAt *time.Time
+	// Answers are the registrant's answers to the panel's custom questions.
+	Answers []Answer `gorm:"constraint:OnDelete:CASCADE"`
 }
 
 // ManageToken links a secret manage URL to a registration; only the hash of
@@ -64,6 +68,9 @@ type RegistrationInput struct {
 	Consent      bool
 	Source       string
 	Referrer     string
+	// Answers are the custom questions' answers by question id; a multiple
+	// choice question has one value per chosen option.
+	Answers map[int64][]string
 }
 
 // Field limits, shared with the form's maxlength attributes.
@@ -175,23 +182,65 @@ type RegisterResult struct {
 // Register signs someone up for a session of a published panel. It claims a
 // seat with a guarded counter update inside the write transaction that
 // inserts the registration, so capacity holds whatever the concurrency.
+// Answers to the panel's questions are checked and stored in the same
+// transaction; a duplicate sign-up stores nothing new.
 func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInput) (*RegisterResult, error) {
-	if err := in.Validate(); err != nil {
+	return s.register(ctx, in, signUpRules{panelID: panelID})
+}
+
+// signUpRules say which sessions a sign-up may reach: the public form needs
+// a published panel and open registration; an organizer adds people to any
+// panel's session until it ends.
+type signUpRules struct {
+	panelID   int64 // the public form's panel
+	organizer bool
+}
+
+// session reads the session inside the write transaction and checks that it
+// takes a registration at now.
+func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time) (*Session, error) {
+	if r.organizer {
+		sess, err := sessionForUpdate(tx, sessionID)
+		switch {
+		case err != nil:
+			return nil, err
+		case sess.Status == SessionCancelled:
+			return nil, ErrSessionCancelled
+		case !now.Before(sess.EndsAt()):
+			return nil, ErrRegistrationClosed
+		}
+		return sess, nil
+	}
+	sess, err := lockedSession(tx, r.panelID, sessionID)
+	if err != nil {
 		return nil, err
+	}
+	switch sess.Availability(now) {
+	case AvailableCanceled:
+		return nil, ErrSessionCancelled
+	case AvailableClosed:
+		return nil, ErrRegistrationClosed
+	}
+	return sess, nil
+}
+
+// register is the one sign-up path, for the public form and for organizers.
+func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUpRules) (*RegisterResult, error) {
+	if err := in.Validate(); err != nil {
+		return nil, s.withAnswerMessages(ctx, err, rules, in)
 	}
 	emailKey, _ := normaliseEmail(in.Email)
 	token, tokenHash := newManageToken()
 	res := &RegisterResult{Token: token}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
-		sess, err := lockedSession(tx, panelID, in.SessionID)
+		sess, err := rules.session(tx, in.SessionID, now)
 		if err != nil {
 			return err
 		}
-		if avail := sess.Availability(now); avail == AvailableCanceled {
-			return ErrSessionCancelled
-		} else if avail == AvailableClosed {
-			return ErrRegistrationClosed
+		answers, err := validAnswers(tx, sess.PanelID, in.Answers)
+		if err != nil {
+			return err
 		}
 		var existing Registration
 		err = tx.Where("session_id = ? AND email_key = ? AND status <> ?", sess.ID, emailKey, RegistrationCancelled).
@@ -200,10 +249,7 @@ func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInpu
 			// The address already has a place: tell its owner again, with a
 			// fresh link, instead of telling the submitter anything.
 			res.Registration, res.Duplicate = existing, true
-			if err := tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: existing.ID, CreatedAt: now}).Error; err != nil {
-				return err
-			}
-			return enqueue(tx, now, registrationNotice(&existing, sess, token))
+			return notifyWithToken(tx, now, &existing, sess, token, tokenHash)
 		}
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
@@ -220,15 +266,71 @@ func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInpu
 		if err := tx.Create(&res.Registration).Error; err != nil {
 			return err
 		}
-		if err := tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: res.Registration.ID, CreatedAt: now}).Error; err != nil {
+		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil {
 			return err
 		}
-		return enqueue(tx, now, registrationNotice(&res.Registration, sess, token))
+		res.Registration.Answers = answers
+		return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// notifyWithToken stores a manage link for reg and queues the notice that
+// tells the registrant where they stand.
+func notifyWithToken(tx *gorm.DB, now time.Time, reg *Registration, sess *Session, token, tokenHash string) error {
+	if err := tx.Create(&ManageToken{TokenHash: tokenHash, RegistrationID: reg.ID, CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	return enqueue(tx, now, registrationNotice(reg, sess, token))
+}
+
+// validAnswers checks answers against the panel's questions inside the write
+// transaction, so they match the questions as they are when stored.
+func validAnswers(tx *gorm.DB, panelID int64, submitted map[int64][]string) ([]Answer, error) {
+	questions, err := panelQuestions(tx, panelID)
+	if err != nil {
+		return nil, err
+	}
+	answers, messages := checkAnswers(questions, submitted)
+	if len(messages) > 0 {
+		return nil, &ValidationError{Fields: messages}
+	}
+	return answers, nil
+}
+
+// withAnswerMessages adds the answers' messages to an invalid input's, so a
+// form shows every problem at once without taking the write lock.
+func (s *Store) withAnswerMessages(ctx context.Context, inputErr error, rules signUpRules, in RegistrationInput) error {
+	var verr *ValidationError
+	if !errors.As(inputErr, &verr) {
+		return inputErr
+	}
+	db := s.read.WithContext(ctx)
+	panelID := rules.panelID
+	if rules.organizer {
+		var ids []int64
+		if err := db.Model(&Session{}).Where("id = ?", in.SessionID).Pluck("panel_id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return inputErr
+		}
+		panelID = ids[0]
+	}
+	questions, err := panelQuestions(db, panelID)
+	if err != nil {
+		return err
+	}
+	_, messages := checkAnswers(questions, in.Answers)
+	for field, msg := range messages {
+		if _, seen := verr.Fields[field]; !seen {
+			verr.Fields[field] = msg
+		}
+	}
+	return verr
 }
 
 // registrationNotice is the email that tells a registrant where they stand:
