@@ -30,6 +30,8 @@ type Config struct {
 	Notify func()
 	// Dev turns on development-only pages such as the mail viewer.
 	Dev bool
+	// EmbedOrigins are the origins whose pages may frame promo cards.
+	EmbedOrigins []string
 }
 
 // Handlers holds the dependencies of every route.
@@ -43,6 +45,7 @@ type Handlers struct {
 	emails         *views.EmailRenderer
 	notify         func()
 	dev            bool
+	embedOrigins   []string
 }
 
 // Limits of the HTTP layer.
@@ -79,6 +82,7 @@ func New(cfg Config) (*fiber.App, error) {
 		emails:         emails,
 		notify:         cfg.Notify,
 		dev:            cfg.Dev,
+		embedOrigins:   cfg.EmbedOrigins,
 	}
 	app := fiber.New(fiber.Config{
 		Views:                 engine,

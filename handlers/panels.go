@@ -32,7 +32,7 @@ func (h *Handlers) showPanel(c *fiber.Ctx) error {
 	}
 	// The page carries a per-visitor CSRF token, so no shared cache may keep it.
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return c.Render(views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form))
+	return c.Render(views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form).WithShareMeta(h.site, h.store.Now()))
 }
 
 func csrfToken(c *fiber.Ctx) string {

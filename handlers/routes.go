@@ -78,6 +78,7 @@ func (h *Handlers) routes(app *fiber.App) {
 		app.Get("/dev/mail/:id/source", h.mailSource)
 	}
 
+	h.embedRoutes(app)
 	app.Use(h.notFound)
 }
 

@@ -13,6 +13,9 @@ type Page struct {
 	Description string
 	// NoIndex keeps private pages (manage links) out of search engines.
 	NoIndex bool
+	// Share is the link-preview and schema.org data of a public page that
+	// is meant to be shared; nil elsewhere.
+	Share *ShareMeta
 }
 
 // IndexPage lists upcoming panels.

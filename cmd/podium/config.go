@@ -28,6 +28,8 @@ type config struct {
 	SMTP     string
 	MailFrom string
 	MailName string
+	// EmbedOrigins may frame promo cards (PODIUM_EMBED_ORIGINS).
+	EmbedOrigins []string
 	// AdminEmail and AdminPassword create the first owner when no account exists.
 	AdminEmail, AdminPassword string
 }
@@ -56,6 +58,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	if cfg.TrustedProxies, err = handlers.ParseTrustedProxies(getenv("PODIUM_TRUSTED_PROXIES")); err != nil {
 		return cfg, fmt.Errorf("PODIUM_TRUSTED_PROXIES: %w", err)
+	}
+	if cfg.EmbedOrigins, err = handlers.ParseEmbedOrigins(getenv("PODIUM_EMBED_ORIGINS")); err != nil {
+		return cfg, fmt.Errorf("PODIUM_EMBED_ORIGINS: %w", err)
 	}
 	cfg.RegisterLimit = defaultRegisterLimit
 	if v := getenv("PODIUM_REGISTER_LIMIT"); v != "" {

@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
 		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, Dev: cfg.Dev,
+		EmbedOrigins: cfg.EmbedOrigins,
 	})
 	if err != nil {
 		return err
