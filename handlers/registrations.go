@@ -27,7 +27,7 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 	res, err := h.store.Register(ctx, panel.ID, models.RegistrationInput{
 		SessionID: values.SessionID, Name: values.Name, Email: values.Email,
 		Organisation: values.Organisation, JobTitle: values.JobTitle, Consent: values.Consent,
-		Source: values.Source, Referrer: values.Referrer,
+		Source: values.Source, Referrer: values.Referrer, Answers: values.Answers,
 	})
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
@@ -58,7 +58,30 @@ func formValues(c *fiber.Ctx) views.FormValues {
 		Consent:      consent == "yes" || consent == "on" || consent == "true",
 		Source:       strings.Clone(c.FormValue("utm_source")),
 		Referrer:     strings.Clone(c.FormValue("referrer")),
+		Answers:      formAnswers(c),
 	}
+}
+
+// maxAnswerFields bounds how many q_<id> fields a form may send.
+const maxAnswerFields = models.MaxQuestions + 10
+
+// formAnswers copies the custom questions' answers, sent as q_<id> fields
+// (a multiple choice question sends one field per chosen option), out of
+// Fiber's reused request memory.
+func formAnswers(c *fiber.Ctx) map[int64][]string {
+	args := c.Request().PostArgs()
+	answers := map[int64][]string{}
+	args.VisitAll(func(key, _ []byte) {
+		idText, ok := strings.CutPrefix(string(key), "q_")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if !ok || err != nil || id <= 0 || answers[id] != nil || len(answers) >= maxAnswerFields {
+			return
+		}
+		for _, v := range args.PeekMulti(string(key)) {
+			answers[id] = append(answers[id], string(v))
+		}
+	})
+	return answers
 }
 
 // showRegistration renders the registrant's own page.

@@ -228,7 +228,8 @@ func (s *Store) RegistrationByID(ctx context.Context, id int64) (*Registration, 
 // AddRegistrationByOrganizer registers someone for a session as the public
 // form does (same validation, capacity, waitlist, duplicates and emails), but
 // also after registration closed, until the session ends, and whatever the
-// panel's status. A cancelled session takes no one.
+// panel's status. A cancelled session takes no one. Consent is required as on
+// the form: the organizer confirms the person agreed to be registered.
 func (s *Store) AddRegistrationByOrganizer(ctx context.Context, sessionID int64, in RegistrationInput) (*RegisterResult, error) {
 	in.SessionID = sessionID
 	return s.register(ctx, in, signUpRules{organizer: true})

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,6 +55,8 @@ type RegistrationForm struct {
 	Errors   map[string]string
 	Values   FormValues
 	Sessions []SessionView // open sessions; a choice is shown when there are several
+	// Questions are the panel's custom questions, in order.
+	Questions []models.Question
 }
 
 // FormValues are the sign-up form's fields as typed.
@@ -68,15 +71,34 @@ type FormValues struct {
 	// through the form.
 	Source   string
 	Referrer string
+	// Answers are the custom questions' answers by question id, one value
+	// per chosen option.
+	Answers map[int64][]string
 }
 
 // ErrorList is the form's messages in field order, for the summary box.
+// Messages for questions no longer on the form come last.
 func (f RegistrationForm) ErrorList() []FieldError {
+	fields := []string{"session", "name", "email", "organisation", "job_title"}
+	for _, q := range f.Questions {
+		fields = append(fields, q.FieldName())
+	}
+	fields = append(fields, "consent")
 	var out []FieldError
-	for _, field := range []string{"session", "name", "email", "organisation", "job_title", "consent"} {
+	for _, field := range fields {
 		if msg, ok := f.Errors[field]; ok {
 			out = append(out, FieldError{Field: field, Message: msg})
 		}
+	}
+	var others []string
+	for field := range f.Errors {
+		if !slices.Contains(fields, field) {
+			others = append(others, field)
+		}
+	}
+	slices.Sort(others)
+	for _, field := range others {
+		out = append(out, FieldError{Field: field, Message: f.Errors[field]})
 	}
 	return out
 }
@@ -136,6 +158,7 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 	open := p.OpenSessions(now)
 	form.Action = PanelURL(p.Slug) + "/register"
 	form.Sessions = NewSessionViews(open, now)
+	form.Questions = p.Questions
 	sessions := NewSessionViews(p.Sessions, now)
 	for i := range sessions {
 		sessions[i].ICSURL = PanelURL(p.Slug) + "/sessions/" + strconv.FormatInt(sessions[i].ID, 10) + ".ics"
