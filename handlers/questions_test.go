@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,17 @@ func (e *testEnv) addQuestionPanel(t *testing.T, slug string) *models.Panel {
 	return p
 }
 
+// personForm is a page's form filled in with person(email)'s details, to
+// which a test adds answers (several values for a multiple choice).
+func personForm(t *testing.T, page, email string) url.Values {
+	t.Helper()
+	form := formFields(t, page)
+	for k, v := range person(email) {
+		form.Set(k, v)
+	}
+	return form
+}
+
 func TestCreateRegistration_StoresAnswersFromTheForm(t *testing.T) {
 	env := newTestEnv(t)
 	p := env.addQuestionPanel(t, "asks")
@@ -46,10 +58,7 @@ func TestCreateRegistration_StoresAnswersFromTheForm(t *testing.T) {
 		fmt.Sprintf(`<input type="checkbox" name="%s" id="%s-0" value="AI &amp; jobs">`, topics.FieldName(), topics.FieldName()),
 		fmt.Sprintf(`name="%s" id="field-%s" value="yes" required>`, conduct.FieldName(), conduct.FieldName()))
 
-	form := formFields(t, page.body)
-	for k, v := range person("ada@example.com") {
-		form.Set(k, v)
-	}
+	form := personForm(t, page.body, "ada@example.com")
 	form.Set(role.FieldName(), "Head of digital")
 	form.Add(topics.FieldName(), "Security")
 	form.Add(topics.FieldName(), "AI & jobs")
@@ -80,10 +89,7 @@ func TestCreateRegistration_MissingRequiredAnswerShowsTheErrorAndKeepsWhatWasTyp
 	role, topics, conduct := p.Questions[0], p.Questions[1], p.Questions[2]
 	b := env.browser(t)
 	page := b.get("/panels/asks")
-	form := formFields(t, page.body)
-	for k, v := range person("ada@example.com") {
-		form.Set(k, v)
-	}
+	form := personForm(t, page.body, "ada@example.com")
 	form.Set(role.FieldName(), "  ")
 	form.Add(topics.FieldName(), "Cloud")
 	form.Set(conduct.FieldName(), "yes")
