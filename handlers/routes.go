@@ -67,8 +67,9 @@ func (h *Handlers) routes(app *fiber.App) {
 	admin.Post("/logout", h.logout)
 
 	// The JSON API: every route needs an API token; no cookies, so no CSRF.
+	app.Get("/api/v1/openapi.json", h.openAPI)
 	api := app.Group("/api/v1", h.requireToken)
-	_ = api
+	h.apiRoutes(api)
 
 	if h.dev {
 		app.Get("/dev/mail", h.listMail)

@@ -1,0 +1,257 @@
+package handlers
+
+import (
+	"strings"
+	"time"
+
+	"podium/models"
+)
+
+// This file holds the API's JSON shapes and their conversion to and from the
+// models. Field names are snake_case; times are RFC 3339 in UTC.
+
+// panelJSON is a panel with everything it holds.
+type panelJSON struct {
+	ID              int64          `json:"id"`
+	Slug            string         `json:"slug"`
+	Title           string         `json:"title"`
+	Format          string         `json:"format"`
+	Summary         string         `json:"summary"`
+	Description     string         `json:"description"`
+	LearningPoints  []string       `json:"learning_points"`
+	Speakers        []speakerJSON  `json:"speakers"`
+	OrganizerName   string         `json:"organizer_name"`
+	OrganizerEmail  string         `json:"organizer_email"`
+	Status          string         `json:"status"`
+	Questions       []questionJSON `json:"questions"`
+	ReminderMinutes []int          `json:"reminder_minutes"`
+	CreatedAt       string         `json:"created_at"`
+	UpdatedAt       string         `json:"updated_at"`
+	Sessions        []sessionJSON  `json:"sessions"`
+}
+
+// panelSummaryJSON is a panel in a list, with its numbers.
+type panelSummaryJSON struct {
+	ID             int64        `json:"id"`
+	Slug           string       `json:"slug"`
+	Title          string       `json:"title"`
+	Format         string       `json:"format"`
+	Summary        string       `json:"summary"`
+	Status         string       `json:"status"`
+	OrganizerName  string       `json:"organizer_name"`
+	OrganizerEmail string       `json:"organizer_email"`
+	SessionCount   int          `json:"session_count"`
+	Confirmed      int          `json:"confirmed"`
+	Waitlisted     int          `json:"waitlisted"`
+	NextSession    *sessionJSON `json:"next_session"`
+	CreatedAt      string       `json:"created_at"`
+	UpdatedAt      string       `json:"updated_at"`
+}
+
+// speakerJSON is a speaker, in and out.
+type speakerJSON struct {
+	Name         string `json:"name"`
+	Role         string `json:"role"`
+	Organisation string `json:"organisation"`
+	Bio          string `json:"bio"`
+}
+
+// questionJSON is a custom question, in and out. In a PATCH, giving a
+// question's id keeps it (and its answers).
+type questionJSON struct {
+	ID       int64    `json:"id,omitempty"`
+	Kind     string   `json:"kind"`
+	Label    string   `json:"label"`
+	Required bool     `json:"required"`
+	Options  []string `json:"options"`
+}
+
+// sessionJSON is a session.
+type sessionJSON struct {
+	ID                   int64   `json:"id"`
+	PanelID              int64   `json:"panel_id"`
+	StartsAt             string  `json:"starts_at"`
+	DurationMinutes      int     `json:"duration_minutes"`
+	TimeZone             string  `json:"time_zone"`
+	Capacity             int     `json:"capacity"`
+	SeatsTaken           int     `json:"seats_taken"`
+	Waitlist             bool    `json:"waitlist"`
+	JoinURL              string  `json:"join_url"`
+	Venue                string  `json:"venue"`
+	RegistrationClosesAt *string `json:"registration_closes_at"`
+	Status               string  `json:"status"`
+	Sequence             int     `json:"sequence"`
+}
+
+// sessionChangeJSON is a session after a change, with the fan-out that
+// tells its registrants, when one started.
+type sessionChangeJSON struct {
+	sessionJSON
+	Fanout *fanoutJSON `json:"fanout,omitempty"`
+}
+
+// fanoutJSON is a fan-out of updated invites or cancellations.
+type fanoutJSON struct {
+	ID     int64  `json:"id"`
+	Kind   string `json:"kind"`
+	Total  int    `json:"total"`
+	Status string `json:"status"`
+}
+
+// registrationJSON is a registration.
+type registrationJSON struct {
+	ID           int64        `json:"id"`
+	SessionID    int64        `json:"session_id"`
+	Name         string       `json:"name"`
+	Email        string       `json:"email"`
+	Organisation string       `json:"organisation"`
+	JobTitle     string       `json:"job_title"`
+	Status       string       `json:"status"`
+	CreatedAt    string       `json:"created_at"`
+	Attended     bool         `json:"attended"`
+	Answers      []answerJSON `json:"answers"`
+}
+
+// answerJSON is an answer to a custom question: a string, or for a multiple
+// choice question an array of the chosen options.
+type answerJSON struct {
+	QuestionID int64 `json:"question_id"`
+	Value      any   `json:"value"`
+}
+
+// registrationListJSON is a page of a session's registrations with the
+// session's counts, whatever the filter.
+type registrationListJSON struct {
+	listJSON[registrationJSON]
+	Counts countsJSON `json:"counts"`
+}
+
+// countsJSON counts a session's registrations; seats_left is null when the
+// capacity is unlimited.
+type countsJSON struct {
+	Confirmed  int  `json:"confirmed"`
+	Waitlisted int  `json:"waitlisted"`
+	Cancelled  int  `json:"cancelled"`
+	Attended   int  `json:"attended"`
+	SeatsLeft  *int `json:"seats_left"`
+}
+
+func toCountsJSON(t models.RegistrantTotals) countsJSON {
+	out := countsJSON{Confirmed: t.Confirmed, Waitlisted: t.Waitlisted, Cancelled: t.Cancelled, Attended: t.Attended}
+	if t.SeatsLeft >= 0 {
+		out.SeatsLeft = &t.SeatsLeft
+	}
+	return out
+}
+
+// listJSON is one page of a list.
+type listJSON[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newList[T any](data []T, lastID int64) listJSON[T] {
+	if data == nil {
+		data = []T{}
+	}
+	l := listJSON[T]{Data: data}
+	if cursor := encodeCursor(lastID); cursor != "" {
+		l.NextCursor = &cursor
+	}
+	return l
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func rfc3339Ptr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := rfc3339(*t)
+	return &s
+}
+
+// toPanelJSON converts a panel with its parts.
+func toPanelJSON(p *models.Panel) panelJSON {
+	out := panelJSON{
+		ID: p.ID, Slug: p.Slug, Title: p.Title, Format: p.Format, Summary: p.Summary, Description: p.Description,
+		OrganizerName: p.OrganizerName, OrganizerEmail: p.OrganizerEmail, Status: string(p.Status),
+		ReminderMinutes: append([]int{}, p.ReminderMinutes...),
+		CreatedAt:       rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
+		LearningPoints: make([]string, len(p.LearningPoints)), Speakers: make([]speakerJSON, len(p.Speakers)),
+		Questions: make([]questionJSON, len(p.Questions)), Sessions: make([]sessionJSON, len(p.Sessions)),
+	}
+	for i, lp := range p.LearningPoints {
+		out.LearningPoints[i] = lp.Text
+	}
+	for i, sp := range p.Speakers {
+		out.Speakers[i] = speakerJSON{Name: sp.Name, Role: sp.Role, Organisation: sp.Organisation, Bio: sp.Bio}
+	}
+	for i, q := range p.Questions {
+		out.Questions[i] = questionJSON{ID: q.ID, Kind: string(q.Kind), Label: q.Label, Required: q.Required,
+			Options: append([]string{}, q.Options...)}
+	}
+	for i := range p.Sessions {
+		out.Sessions[i] = toSessionJSON(&p.Sessions[i])
+	}
+	return out
+}
+
+func toPanelSummaryJSON(s *models.PanelSummary) panelSummaryJSON {
+	p := &s.Panel
+	out := panelSummaryJSON{
+		ID: p.ID, Slug: p.Slug, Title: p.Title, Format: p.Format, Summary: p.Summary, Status: string(p.Status),
+		OrganizerName: p.OrganizerName, OrganizerEmail: p.OrganizerEmail,
+		SessionCount: s.Sessions, Confirmed: s.Confirmed, Waitlisted: s.Waitlisted,
+		CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
+	}
+	if s.NextSession != nil {
+		next := toSessionJSON(s.NextSession)
+		out.NextSession = &next
+	}
+	return out
+}
+
+func toSessionJSON(s *models.Session) sessionJSON {
+	return sessionJSON{
+		ID: s.ID, PanelID: s.PanelID, StartsAt: rfc3339(s.StartsAt), DurationMinutes: s.DurationMinutes,
+		TimeZone: s.TimeZone, Capacity: s.Capacity, SeatsTaken: s.SeatsTaken, Waitlist: s.Waitlist,
+		JoinURL: s.JoinURL, Venue: s.Venue, RegistrationClosesAt: rfc3339Ptr(s.RegistrationClosesAt),
+		Status: string(s.Status), Sequence: s.Sequence,
+	}
+}
+
+func toSessionChangeJSON(res *models.SessionChangeResult) sessionChangeJSON {
+	out := sessionChangeJSON{sessionJSON: toSessionJSON(&res.Session)}
+	if f := res.Fanout; f != nil {
+		out.Fanout = &fanoutJSON{ID: f.ID, Kind: string(f.Kind), Total: f.Total, Status: f.Status}
+	}
+	return out
+}
+
+// toRegistrationJSON converts a registration; kinds are the panel's question
+// kinds by id, which say how each answer is shown.
+func toRegistrationJSON(r *models.Registration, kinds map[int64]models.QuestionKind) registrationJSON {
+	out := registrationJSON{
+		ID: r.ID, SessionID: r.SessionID, Name: r.Name, Email: r.Email, Organisation: r.Organisation,
+		JobTitle: r.JobTitle, Status: string(r.Status), CreatedAt: rfc3339(r.CreatedAt),
+		Attended: r.AttendedAt != nil, Answers: make([]answerJSON, len(r.Answers)),
+	}
+	for i, a := range r.Answers {
+		var value any = a.Value
+		if kinds[a.QuestionID] == models.QuestionMultipleChoice {
+			value = strings.Split(a.Value, "\n") // options never hold a line break
+		}
+		out.Answers[i] = answerJSON{QuestionID: a.QuestionID, Value: value}
+	}
+	return out
+}
+
+// questionKinds maps a panel's question ids to their kinds.
+func questionKinds(p *models.Panel) map[int64]models.QuestionKind {
+	kinds := make(map[int64]models.QuestionKind, len(p.Questions))
+	for _, q := range p.Questions {
+		kinds[q.ID] = q.Kind
+	}
+	return kinds
+}

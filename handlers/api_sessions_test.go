@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+
+	"podium/models"
+)
+
+// runFanouts runs fan-out batches until none is left, as the jobs loop does.
+func (e *testEnv) runFanouts(t *testing.T) {
+	t.Helper()
+	for range 1000 {
+		n, err := e.store.RunFanoutBatch(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	t.Fatal("fan-out never finished")
+}
+
+func TestAPIAddSession_AnswersTheSession(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "grows", models.Session{})
+	r := api.call(http.MethodPost, fmt.Sprintf("/api/v1/panels/%d/sessions", p.ID), map[string]any{
+		"starts_at": "2026-12-10T18:30:00+01:00", "duration_minutes": 90, "time_zone": "Europe/Paris",
+		"capacity": 40, "venue": "Salle 2", "registration_closes_at": "2026-12-10T12:00:00Z",
+	})
+	got := decodeAs[sessionJSON](t, r, http.StatusCreated)
+	if got.ID == 0 || got.PanelID != p.ID || got.StartsAt != "2026-12-10T17:30:00Z" || got.Venue != "Salle 2" ||
+		got.RegistrationClosesAt == nil || *got.RegistrationClosesAt != "2026-12-10T12:00:00Z" || got.Sequence != 0 {
+		t.Fatalf("session = %+v", got)
+	}
+	if loc := r.header.Get("Location"); loc != fmt.Sprintf("/api/v1/sessions/%d", got.ID) {
+		t.Fatalf("Location = %q", loc)
+	}
+	panel := decodeAs[panelJSON](t, api.get(fmt.Sprintf("/api/v1/panels/%d", p.ID)), http.StatusOK)
+	if len(panel.Sessions) != 2 || !reflect.DeepEqual(panel.Sessions[1], got) {
+		t.Fatalf("panel sessions = %+v; want the new one %+v", panel.Sessions, got)
+	}
+	p2 := assertProblem(t, api.call(http.MethodPost, fmt.Sprintf("/api/v1/panels/%d/sessions", p.ID),
+		map[string]any{"duration_minutes": 60, "time_zone": "Mars/Olympus"}), 422)
+	for _, field := range []string{"starts_at", "time_zone", "join_url"} {
+		if fieldMessage(p2, field) == "" {
+			t.Errorf("no message for %s in %+v", field, p2.Errors)
+		}
+	}
+	assertProblem(t, api.call(http.MethodPost, "/api/v1/panels/999/sessions", map[string]any{
+		"starts_at": "2026-12-10T18:30:00Z", "duration_minutes": 60, "time_zone": "UTC", "venue": "Hall"}), 404)
+}
+
+func TestAPICancelSession_TellsEveryRegistrantOnce(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "off", models.Session{Capacity: 3, Waitlist: true})
+	sessionID := mustSession(t, p, 0)
+	env.addRegistrants(t, sessionID, 5) // 3 confirmed, 2 waitlisted
+	path := fmt.Sprintf("/api/v1/sessions/%d/cancel", sessionID)
+	got := decodeAs[sessionChangeJSON](t, api.call(http.MethodPost, path, nil), http.StatusOK)
+	if got.Status != "cancelled" || got.Sequence != 1 || got.Fanout == nil || got.Fanout.Total != 5 ||
+		got.Fanout.Kind != string(models.KindSessionCancelled) {
+		t.Fatalf("cancelled = %+v, fanout %+v; want 5 registrants told", got.sessionJSON, got.Fanout)
+	}
+	env.runFanouts(t)
+	if n := env.countOutbox(t, models.KindSessionCancelled); n != 5 {
+		t.Fatalf("session_cancelled messages = %d; want 5", n)
+	}
+	again := decodeAs[sessionChangeJSON](t, api.call(http.MethodPost, path, nil), http.StatusOK)
+	if again.Fanout != nil || again.Sequence != 1 {
+		t.Fatalf("second cancel = %+v, fanout %+v; want no change", again.sessionJSON, again.Fanout)
+	}
+	assertProblem(t, api.call(http.MethodPost, "/api/v1/sessions/999/cancel", nil), 404)
+}

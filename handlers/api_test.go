@@ -1,0 +1,255 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"podium/models"
+)
+
+// apiClient sends API requests with a valid token through app.Test.
+type apiClient struct {
+	t   *testing.T
+	b   *browser
+	env *testEnv
+}
+
+// apiClient creates an owner and a token for it.
+func (e *testEnv) apiClient(t *testing.T) *apiClient {
+	t.Helper()
+	acc := e.addOwner(t, "api-owner@example.com")
+	secret, _, err := e.store.CreateAPIToken(t.Context(), acc.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.header.Set("Authorization", "Bearer "+secret)
+	return &apiClient{t: t, b: b, env: e}
+}
+
+// send sends a raw body with a content type.
+func (a *apiClient) send(method, path, contentType, body string) response {
+	a.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return a.b.do(req)
+}
+
+// call sends body as JSON: a string is sent as it is, anything else marshalled.
+func (a *apiClient) call(method, path string, body any) response {
+	a.t.Helper()
+	raw, ok := body.(string)
+	if !ok && body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		raw = string(b)
+	}
+	return a.send(method, path, "application/json", raw)
+}
+
+func (a *apiClient) get(path string) response {
+	a.t.Helper()
+	return a.send(http.MethodGet, path, "", "")
+}
+
+// decodeAs decodes a successful answer, failing on anything but want.
+func decodeAs[T any](t *testing.T, r response, want int) T {
+	t.Helper()
+	assertStatus(t, r, want)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type = %q; want application/json", ct)
+	}
+	var v T
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+	return v
+}
+
+// assertProblem checks an RFC 9457 answer with the status and returns it.
+func assertProblem(t *testing.T, r response, status int) Problem {
+	t.Helper()
+	assertStatus(t, r, status)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("Content-Type = %q; want application/problem+json; body:\n%s", ct, r.body)
+	}
+	var p Problem
+	if err := json.Unmarshal([]byte(r.body), &p); err != nil || p.Status != status || p.Title == "" {
+		t.Fatalf("problem = %+v (%v); want status %d with a title; body:\n%s", p, err, status, r.body)
+	}
+	return p
+}
+
+// fieldMessage is the problem's message for a field, "" when it has none.
+func fieldMessage(p Problem, field string) string {
+	for _, f := range p.Errors {
+		if f.Field == field {
+			return f.Message
+		}
+	}
+	return ""
+}
+
+func TestAPI_RefusesBadBodiesWithProblemsAndStoresNothing(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	session := func(field string) string {
+		return `{"title":"T","sessions":[{"starts_at":"2026-12-03T15:00:00Z","duration_minutes":60,` +
+			`"time_zone":"Europe/London","join_url":"https://meet.example.com/x",` + field + `}]}`
+	}
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+		field, message          string // the field the problem must name, and part of its message
+	}{
+		{"text content type", "text/plain", `{"title":"T"}`, 415, "", "Content-Type: application/json"},
+		{"form content type", "application/x-www-form-urlencoded", "title=T", 415, "", "JSON"},
+		{"no content type", "", `{"title":"T"}`, 415, "", "JSON"},
+		{"empty body", "application/json", ``, 400, "", "empty"},
+		{"cut short", "application/json", `{"title": "T"`, 400, "", "ends too early"},
+		{"trailing comma", "application/json", `{"title": "T",}`, 400, "", "not valid JSON"},
+		{"not an object", "application/json", `["T"]`, 400, "", "JSON object"},
+		{"two objects", "application/json", `{"title":"T"} {"title":"U"}`, 400, "", "one JSON object"},
+		{"unknown field", "application/json", `{"title":"T","colour":"red"}`, 422, "colour", "unknown"},
+		{"unknown session field", "application/json", session(`"room":"A"`), 422, "room", "unknown"},
+		{"title of the wrong type", "application/json", `{"title":5}`, 422, "title", "string"},
+		{"capacity as text", "application/json", session(`"capacity":"ten"`), 422, "sessions.capacity", "whole number"},
+		{"capacity -1", "application/json", session(`"capacity":-1`), 422, "sessions[0].capacity", "capacity"},
+		{"capacity 1e9", "application/json", session(`"capacity":1e9`), 422, "sessions.capacity", "1e9"},
+		{"capacity 10^9", "application/json", session(`"capacity":1000000000`), 422, "sessions[0].capacity", "1,000,000"},
+		{"capacity 2^63", "application/json", session(`"capacity":9223372036854775808`), 422, "sessions.capacity", "whole number"},
+		{"capacity 1.5", "application/json", session(`"capacity":1.5`), 422, "sessions.capacity", "whole number"},
+		{"30 February", "application/json", session(`"registration_closes_at":"2026-02-30T10:00:00Z"`), 422,
+			"sessions.registration_closes_at", "day out of range"},
+		{"no time zone offset", "application/json", strings.Replace(session(`"venue":""`), "15:00:00Z", "15:00:00", 1), 422,
+			"sessions.starts_at", "RFC 3339"},
+		{"words for a date", "application/json", strings.Replace(session(`"venue":""`), "2026-12-03T15:00:00Z", "next tuesday", 1), 422,
+			"sessions.starts_at", "RFC 3339"},
+		{"date as a number", "application/json", strings.Replace(session(`"venue":""`), `"2026-12-03T15:00:00Z"`, "20261203", 1), 422,
+			"sessions.starts_at", "RFC 3339"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := assertProblem(t, api.send(http.MethodPost, "/api/v1/panels", tc.contentType, tc.body), tc.status)
+			text := p.Detail
+			if tc.field != "" {
+				text = fieldMessage(p, tc.field)
+				if text == "" {
+					t.Fatalf("problem %+v names no field %q", p, tc.field)
+				}
+			}
+			if !strings.Contains(text, tc.message) {
+				t.Fatalf("message %q lacks %q", text, tc.message)
+			}
+		})
+	}
+	if n, err := env.store.CountPanels(t.Context()); err != nil || n != 0 {
+		t.Fatalf("panels stored = %d (%v); want none", n, err)
+	}
+}
+
+// The body limit is enforced by the server before any handler, so this
+// goes through a real listener.
+func TestAPI_RefusesABodyOverTheLimit(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	body := `{"title":"` + strings.Repeat("x", bodyLimit) + `"}`
+	req, err := http.NewRequest(http.MethodPost, serveOnLoopback(t, env.app)+"/api/v1/panels", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = api.b.header.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	p := assertProblem(t, response{status: resp.StatusCode, header: resp.Header, body: string(raw)}, http.StatusRequestEntityTooLarge)
+	if !strings.Contains(p.Detail, "too large") {
+		t.Fatalf("detail = %q", p.Detail)
+	}
+	if n, err := env.store.CountPanels(t.Context()); err != nil || n != 0 {
+		t.Fatalf("panels stored = %d (%v); want none", n, err)
+	}
+}
+
+func TestAPI_BadPathsAndParametersAreProblems(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	cases := []struct {
+		path   string
+		status int
+	}{
+		{"/api/v1/panels/999", 404},
+		{"/api/v1/panels/abc", 404},
+		{"/api/v1/panels/-1", 404},
+		{"/api/v1/panels/99999999999999999999", 404},
+		{"/api/v1/sessions/999", 404},
+		{"/api/v1/sessions/999/registrations", 404},
+		{"/api/v1/nowhere", 404},
+		{"/api/v1/panels?limit=0", 400},
+		{"/api/v1/panels?limit=501", 400},
+		{"/api/v1/panels?limit=ten", 400},
+		{"/api/v1/panels?cursor=not-a-cursor", 400},
+		{"/api/v1/panels?cursor=" + encodeCursor(-5), 400},
+	}
+	for _, tc := range cases {
+		assertProblem(t, api.get(tc.path), tc.status)
+	}
+	p := assertProblem(t, api.get("/api/v1/panels/999"), 404)
+	if !strings.Contains(p.Detail, "no panel with id 999") {
+		t.Fatalf("detail = %q; want it to name the panel", p.Detail)
+	}
+}
+
+func TestAPI_AnswersAreNotCached(t *testing.T) {
+	env := newTestEnv(t)
+	r := env.apiClient(t).get("/api/v1/panels")
+	assertStatus(t, r, http.StatusOK)
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("Cache-Control = %q; want no-store", cc)
+	}
+}
+
+// addRegistrants registers n people for a session as an organizer would.
+func (e *testEnv) addRegistrants(t *testing.T, sessionID int64, n int) []models.Registration {
+	t.Helper()
+	regs := make([]models.Registration, n)
+	for i := range n {
+		res, err := e.store.AddRegistrationByOrganizer(t.Context(), sessionID, models.RegistrationInput{
+			Name: fmt.Sprintf("Person %d", i), Email: fmt.Sprintf("person%d@example.com", i), Consent: true,
+		})
+		if err != nil {
+			t.Fatalf("register %d: %v", i, err)
+		}
+		regs[i] = res.Registration
+	}
+	return regs
+}
+
+// countOutbox counts queued messages of a kind.
+func (e *testEnv) countOutbox(t *testing.T, kind models.OutboxKind) int {
+	t.Helper()
+	msgs, err := e.store.RecentMessages(t.Context(), 0, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
