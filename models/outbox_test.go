@@ -265,7 +265,7 @@ func TestUpdateSession_CapacityRulesAndPromotion(t *testing.T) {
 	}
 	upd.Capacity = 3
 	res, err := s.UpdateSession(ctx, sess.ID, upd)
-	if err != nil || len(res.Promoted) != 1 {
+	if err != nil || len(res.Promoted) != 1 || res.Session.SeatsTaken != 3 {
 		t.Fatalf("raise capacity = %+v, %v; want one promotion", res, err)
 	}
 	assertSeatsTaken(t, s, sess.ID, 3)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -106,6 +107,7 @@ func (p *Panel) validate() error {
 		_, err := normaliseEmail(p.OrganizerEmail)
 		v.check(err == nil, "organizer_email", "Enter the organizer's email address, like name@example.com.")
 	}
+	p.checkTexts(v)
 	v.check(validReminders(p.ReminderMinutes), "reminder_minutes",
 		"Use up to five reminders, each between 1 minute and 14 days before the start.")
 	for i := range p.Sessions {
@@ -123,6 +125,48 @@ func (p *Panel) validate() error {
 	return v.err()
 }
 
+// Limits on a panel's texts.
+const (
+	maxShortText   = 200
+	maxSummary     = 1000
+	maxDescription = 20000
+	maxBio         = 2000
+	maxListItems   = 20
+)
+
+// checkTexts bounds every text of a panel and refuses control characters
+// (line breaks only where a paragraph may have them).
+func (p *Panel) checkTexts(v *validator) {
+	line := func(field, text string, limit int) {
+		v.check(utf8.RuneCountInString(text) <= limit && isPlainLine(text), field,
+			fmt.Sprintf("Keep this to one line of at most %d characters.", limit))
+	}
+	para := func(field, text string, limit int) {
+		v.check(utf8.RuneCountInString(text) <= limit && isPlainText(text), field,
+			fmt.Sprintf("Keep this under %d characters, without control characters.", limit))
+	}
+	line("title", p.Title, maxShortText)
+	line("format", p.Format, maxShortText)
+	line("organizer_name", p.OrganizerName, maxShortText)
+	para("summary", p.Summary, maxSummary)
+	para("description", p.Description, maxDescription)
+	v.check(len(p.LearningPoints) <= maxListItems, "learning_points", "Use at most 20 learning points.")
+	for i, lp := range p.LearningPoints {
+		field := fmt.Sprintf("learning_points[%d]", i)
+		v.check(strings.TrimSpace(lp.Text) != "", field, "Write the learning point or remove it.")
+		line(field, lp.Text, 300)
+	}
+	v.check(len(p.Speakers) <= maxListItems, "speakers", "Use at most 20 speakers.")
+	for i, sp := range p.Speakers {
+		prefix := fmt.Sprintf("speakers[%d].", i)
+		v.check(strings.TrimSpace(sp.Name) != "", prefix+"name", "Give the speaker's name or remove the speaker.")
+		line(prefix+"name", sp.Name, maxShortText)
+		line(prefix+"role", sp.Role, maxShortText)
+		line(prefix+"organisation", sp.Organisation, maxShortText)
+		para(prefix+"bio", sp.Bio, maxBio)
+	}
+}
+
 // CreatePanel validates p and stores it with its learning points, speakers,
 // questions and sessions, numbering their positions in slice order.
 func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
@@ -134,6 +178,9 @@ func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
 	}
 	if err := p.validate(); err != nil {
 		return err
+	}
+	if p.Status == PanelPublished && len(p.Sessions) == 0 {
+		return &ValidationError{Fields: map[string]string{"status": "Add a session before publishing the panel."}}
 	}
 	for i := range p.LearningPoints {
 		p.LearningPoints[i].Position = i + 1

@@ -139,6 +139,11 @@ func isPlainLine(s string) bool {
 	return true
 }
 
+// isPlainText is isPlainLine for paragraphs: line breaks and tabs allowed.
+func isPlainText(s string) bool {
+	return isPlainLine(strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(s))
+}
+
 // cleanLine drops what isPlainLine refuses, for optional tracking fields.
 func cleanLine(s string) string {
 	return strings.Map(func(r rune) rune {

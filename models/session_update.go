@@ -129,6 +129,17 @@ func fillFreedSeats(tx *gorm.DB, sess *Session, now time.Time) ([]Registration, 
 			return promoted, err
 		}
 		promoted = append(promoted, *next)
+		sess.SeatsTaken++
 	}
 	return promoted, nil
+}
+
+// SessionByID returns a session of any panel and status, with its panel.
+func (s *Store) SessionByID(ctx context.Context, id int64) (*Session, error) {
+	var sess Session
+	err := s.read.WithContext(ctx).Preload("Panel").Take(&sess, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	return &sess, err
 }
