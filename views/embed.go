@@ -24,8 +24,6 @@ const PageEmbed = "pages/embed"
 const (
 	EmbedWidth  = 560
 	EmbedHeight = 440
-	// embedMinWidth is the narrowest card that still reads well.
-	embedMinWidth = 280
 )
 
 // The picture link previews show, served from public/img.
@@ -130,7 +128,7 @@ const OEmbedCacheAge = 3600
 func NewOEmbed(site Site, p *models.Panel, maxWidth, maxHeight int) (OEmbed, error) {
 	width, height := EmbedWidth, EmbedHeight
 	if maxWidth > 0 {
-		width = max(min(width, maxWidth), min(embedMinWidth, maxWidth))
+		width = min(width, maxWidth)
 	}
 	if maxHeight > 0 {
 		height = min(height, maxHeight)

@@ -174,42 +174,7 @@ func TestBrowser_ValidationErrorsAreAnnouncedNextToTheirFieldsAndFocused(t *test
 	b.tabTo(`#register button[type=submit]`)
 	b.follow(422, demoPath, pressEnter)
 
-	if !b.isFocused("#error-summary") {
-		t.Fatalf("after a failed submission the focus is on %s; want the error summary", b.focused())
-	}
-	if title := eval[string](b, `document.title`); !strings.HasPrefix(title, "Error: ") {
-		t.Errorf("title %q does not say there is an error", title)
-	}
-	type fieldError struct {
-		Link, Message, Describes string
-		Invalid                  bool
-		Before                   bool
-	}
-	// Every message in the summary links to its field, and the same
-	// message sits next to that field, tied to it by aria-describedby.
-	got := eval[[]fieldError](b, `[...document.querySelectorAll("#error-summary a")].map(a => {
-		const input = document.querySelector(a.getAttribute("href"));
-		const control = input && (input.matches("input") ? input : input.querySelector("input"));
-		const message = control && document.getElementById(control.getAttribute("aria-describedby") || "");
-		return {Link: a.getAttribute("href"), Message: message ? message.textContent.trim() : "",
-			Describes: a.textContent.trim(), Invalid: !!control && control.getAttribute("aria-invalid") === "true",
-			Before: !!message && message.closest(".field") === control.closest(".field")};
-	})`)
-	links := map[string]fieldError{}
-	for _, fe := range got {
-		links[fe.Link] = fe
-		if fe.Message == "" || fe.Message != fe.Describes || !fe.Invalid || !fe.Before {
-			t.Errorf("summary entry %+v: want the same message next to an aria-invalid field", fe)
-		}
-	}
-	for _, field := range []string{"#field-name", "#field-email", "#field-consent"} {
-		if _, ok := links[field]; !ok {
-			t.Errorf("the error summary has no entry for %s: %+v", field, got)
-		}
-	}
-	if v := eval[string](b, `document.querySelector("#field-email").value`); v != "ada@" {
-		t.Errorf("the email field lost what was typed: %q", v)
-	}
+	checkErrorSummary(b)
 
 	// From the summary, Enter on the first message puts the focus in its
 	// field; the person fixes the form and sends it.
@@ -227,5 +192,48 @@ func TestBrowser_ValidationErrorsAreAnnouncedNextToTheirFieldsAndFocused(t *test
 	b.follow(200, "/registrations/", pressEnter)
 	if email := eval[string](b, `[...document.querySelectorAll(".details dd")].map(d => d.textContent).join(" ")`); !strings.Contains(email, "ada@example.com") {
 		t.Fatalf("manage page details: %q", email)
+	}
+}
+
+// checkErrorSummary checks a form that came back with errors: the focus is
+// on the summary, the title says so, every summary entry links to its field
+// and repeats the message shown next to that field, which is tied to it by
+// aria-describedby and marked aria-invalid, and what was typed is kept.
+func checkErrorSummary(b *tab) {
+	b.t.Helper()
+	if !b.isFocused("#error-summary") {
+		b.t.Fatalf("after a failed submission the focus is on %s; want the error summary", b.focused())
+	}
+	if title := eval[string](b, `document.title`); !strings.HasPrefix(title, "Error: ") {
+		b.t.Errorf("title %q does not say there is an error", title)
+	}
+	type fieldError struct {
+		Link, Summary, Message string
+		Invalid, SameField     bool
+	}
+	// Every message in the summary links to its field, and the same
+	// message sits next to that field, tied to it by aria-describedby.
+	got := eval[[]fieldError](b, `[...document.querySelectorAll("#error-summary a")].map(a => {
+		const input = document.querySelector(a.getAttribute("href"));
+		const control = input && (input.matches("input") ? input : input.querySelector("input"));
+		const message = control && document.getElementById(control.getAttribute("aria-describedby") || "");
+		return {Link: a.getAttribute("href"), Message: message ? message.textContent.trim() : "",
+			Summary: a.textContent.trim(), Invalid: !!control && control.getAttribute("aria-invalid") === "true",
+			SameField: !!message && message.closest(".field") === control.closest(".field")};
+	})`)
+	links := map[string]fieldError{}
+	for _, fe := range got {
+		links[fe.Link] = fe
+		if fe.Message == "" || fe.Message != fe.Summary || !fe.Invalid || !fe.SameField {
+			b.t.Errorf("summary entry %+v: want the same message next to an aria-invalid field", fe)
+		}
+	}
+	for _, field := range []string{"#field-name", "#field-email", "#field-consent"} {
+		if _, ok := links[field]; !ok {
+			b.t.Errorf("the error summary has no entry for %s: %+v", field, got)
+		}
+	}
+	if v := eval[string](b, `document.querySelector("#field-email").value`); v != "ada@" {
+		b.t.Errorf("the email field lost what was typed: %q", v)
 	}
 }

@@ -155,22 +155,7 @@ func TestBrowser_PromoCardWorksInsideAListedPublishersPageOnly(t *testing.T) {
 		!strings.Contains(link["rel"], "noopener") || link["href"] != base+demoPath+"?utm_source=embed" {
 		t.Fatalf("the card's button: %v", link)
 	}
-	opened := chromedp.WaitNewTarget(b.ctx, func(info *target.Info) bool {
-		return info.Type == "page" && info.URL == base+demoPath+"?utm_source=embed"
-	})
-	f.do(chromedp.Click(chromedp.CSS(".embed-card a.button")))
-	select {
-	case id := <-opened:
-		ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
-		defer cancel()
-		reg := &tab{t: t, ctx: ctx, base: base}
-		reg.do(chromedp.WaitVisible(chromedp.CSS("#register form")))
-		if eval[bool](reg, `window.opener !== null`) {
-			t.Error("the registration tab can reach the publisher's window (window.opener)")
-		}
-	case <-b.ctx.Done():
-		t.Fatal("the card's button opened no new tab")
-	}
+	checkOpensRegistration(b, f, base+demoPath+"?utm_source=embed")
 
 	// Another site cannot frame the card, and no site can frame the rest.
 	other := b.newTab()
@@ -202,5 +187,28 @@ func TestRun_RefusesBadEmbedOrigins(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "PODIUM_EMBED_ORIGINS") {
 			t.Errorf("PODIUM_EMBED_ORIGINS=%q: run returned %v; want an error naming the setting", origins, err)
 		}
+	}
+}
+
+// checkOpensRegistration clicks the card's button in its frame and checks
+// that the registration page opens in a new tab that cannot reach the
+// publisher's window.
+func checkOpensRegistration(b, frame *tab, want string) {
+	b.t.Helper()
+	opened := chromedp.WaitNewTarget(b.ctx, func(info *target.Info) bool {
+		return info.Type == "page" && info.URL == want
+	})
+	frame.do(chromedp.Click(chromedp.CSS(".embed-card a.button")))
+	select {
+	case id := <-opened:
+		ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
+		defer cancel()
+		reg := &tab{t: b.t, ctx: ctx, base: b.base}
+		reg.do(chromedp.WaitVisible(chromedp.CSS("#register form")))
+		if eval[bool](reg, `window.opener !== null`) {
+			b.t.Error("the registration tab can reach the publisher's window (window.opener)")
+		}
+	case <-b.ctx.Done():
+		b.t.Fatal("the card's button opened no new tab")
 	}
 }
