@@ -11,41 +11,41 @@ import (
 	"podium/views"
 )
 
-// The mail viewer shows every outbox message as its recipient would get it.
-// It exists so the whole flow works on a machine without a mail server; it
-// shows manage links, so it is only routed in development mode.
+// The outbox pages list every email Podium queued and show each as its
+// recipient gets it (the mail viewer): HTML, invite and MIME source. Emails
+// carry registrants' manage links, so these pages are for signed-in
+// organizers only.
 
-func (h *Handlers) listMail(c *fiber.Ctx) error {
+// listOutbox lists emails newest first, with the delivery counts.
+func (h *Handlers) listOutbox(c *fiber.Ctx) error {
+	ctx := c.UserContext()
 	before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
-	msgs, err := h.store.RecentMessages(c.UserContext(), before, 50)
+	msgs, err := h.store.RecentMessages(ctx, before, views.OutboxPageSize)
 	if err != nil {
 		return err
 	}
-	counts, err := h.store.OutboxCounts(c.UserContext())
+	counts, err := h.store.OutboxCounts(ctx)
 	if err != nil {
 		return err
 	}
-	page := views.MailListPage{Page: views.Page{Title: "Mail viewer", NoIndex: true}, Counts: map[string]int{}}
-	for status, n := range counts {
-		page.Counts[string(status)] = n
-	}
+	rows := make([]views.OutboxRow, 0, len(msgs))
 	for i := range msgs {
 		email, err := h.emails.Render(h.site, &msgs[i], h.store.Now())
 		if err != nil {
 			return err
 		}
-		page.Messages = append(page.Messages, views.NewMailSummary(&msgs[i], email))
+		rows = append(rows, views.NewOutboxRow(&msgs[i], email, csrfToken(c)))
 	}
-	if len(msgs) == 50 {
-		page.OlderURL = "/dev/mail?before=" + strconv.FormatInt(msgs[len(msgs)-1].ID, 10)
-	}
-	setPrivateHeaders(c)
-	return c.Render(views.PageMailList, page)
+	frame := h.adminFrame(c, "Emails", views.SectionOutbox)
+	return c.Render(views.PageAdminOutbox, views.NewOutboxPage(frame, views.NewOutboxHealth(counts), rows))
 }
 
 // mailMessage loads and renders the message named in the path.
 func (h *Handlers) mailMessage(c *fiber.Ctx) (*models.OutboxMessage, views.Email, error) {
-	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, views.Email{}, err
+	}
 	msg, err := h.store.OutboxMessageByID(c.UserContext(), id)
 	if err != nil {
 		return nil, views.Email{}, err
@@ -54,16 +54,15 @@ func (h *Handlers) mailMessage(c *fiber.Ctx) (*models.OutboxMessage, views.Email
 	return msg, email, err
 }
 
+// showMail shows one email's headers and plain text, with links to the rest.
 func (h *Handlers) showMail(c *fiber.Ctx) error {
 	msg, email, err := h.mailMessage(c)
 	if err != nil {
 		return err
 	}
 	setPrivateHeaders(c)
-	return c.Render(views.PageMailMessage, views.MailMessagePage{
-		Page:    views.Page{Title: email.Subject, NoIndex: true},
-		Summary: views.NewMailSummary(msg, email), Text: email.Text, HasCalendar: len(email.Calendar) > 0,
-	})
+	frame := h.adminFrame(c, email.Subject, views.SectionOutbox)
+	return c.Render(views.PageAdminMail, views.NewMailPage(frame, views.NewOutboxRow(msg, email, csrfToken(c)), email))
 }
 
 // mailHTML serves the HTML body in a sandbox, so its markup cannot act on
@@ -79,6 +78,7 @@ func (h *Handlers) mailHTML(c *fiber.Ctx) error {
 	return c.SendString(email.HTML)
 }
 
+// mailInvite downloads the email's calendar invite.
 func (h *Handlers) mailInvite(c *fiber.Ctx) error {
 	_, email, err := h.mailMessage(c)
 	if err != nil {
@@ -106,4 +106,18 @@ func (h *Handlers) mailSource(c *fiber.Ctx) error {
 	setPrivateHeaders(c)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Send(buf.Bytes())
+}
+
+// resendMessage queues a failed email again.
+func (h *Handlers) resendMessage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.store.ResendMessage(c.UserContext(), id); err != nil {
+		return err
+	}
+	h.notify()
+	h.setFlash(c, "The email is queued to be sent again.", false)
+	return c.Redirect(returnPath(c, "/admin/outbox"), fiber.StatusSeeOther)
 }

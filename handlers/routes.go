@@ -65,19 +65,12 @@ func (h *Handlers) routes(app *fiber.App) {
 	admin.Post("/login", h.loginLimiter(), h.login)
 	admin.Use(h.requireAdmin)
 	admin.Post("/logout", h.logout)
+	h.adminPages(admin)
 
 	// The JSON API: every route needs an API token; no cookies, so no CSRF.
 	app.Get("/api/v1/openapi.json", h.openAPI)
 	api := app.Group("/api/v1", h.requireToken)
 	h.apiRoutes(api)
-
-	if h.dev {
-		app.Get("/dev/mail", h.listMail)
-		app.Get("/dev/mail/:id", h.showMail)
-		app.Get("/dev/mail/:id/html", h.mailHTML)
-		app.Get("/dev/mail/:id/invite.ics", h.mailInvite)
-		app.Get("/dev/mail/:id/source", h.mailSource)
-	}
 
 	h.embedRoutes(app)
 	app.Use(h.notFound)

@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"podium/models"
+	"podium/views"
+)
+
+// registrantQuery reads the list's search, status filter and cursor.
+func registrantQuery(c *fiber.Ctx, panelID, sessionID int64) models.RegistrantQuery {
+	before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
+	return models.RegistrantQuery{
+		PanelID: panelID, SessionID: sessionID, Before: before,
+		Status: models.RegistrationStatus(strings.Clone(c.Query("status"))), Search: strings.Clone(c.Query("q")),
+	}
+}
+
+// registrantList reads one page of registrants with their counts.
+func (h *Handlers) registrantList(c *fiber.Ctx, q models.RegistrantQuery, base string, questions []models.Question) (views.RegistrantList, error) {
+	list := views.RegistrantList{BaseURL: base, Query: q, Questions: questions, CSRFToken: csrfToken(c),
+		ShowSession: q.SessionID == 0, Now: h.store.Now()}
+	var err error
+	if list.Page, list.Next, err = h.store.Registrants(c.UserContext(), q); err != nil {
+		return list, err
+	}
+	list.Totals, err = h.store.RegistrantCounts(c.UserContext(), q.PanelID, q.SessionID)
+	return list, err
+}
+
+// panelRegistrants lists everyone registered for any session of a panel.
+func (h *Handlers) panelRegistrants(c *fiber.Ctx) error {
+	p, err := h.adminPanel(c)
+	if err != nil {
+		return err
+	}
+	base := views.AdminPanelURL(p.ID) + "/registrants"
+	list, err := h.registrantList(c, registrantQuery(c, p.ID, 0), base, p.Questions)
+	if err != nil {
+		return err
+	}
+	frame := h.adminFrame(c, "Registrants of "+p.Title, views.SectionPanels)
+	frame.Crumbs = []views.Link{{URL: "/admin/panels", Text: "Panels"}, {URL: views.AdminPanelURL(p.ID), Text: p.Title}}
+	return c.Render(views.PageAdminRegistrants, views.NewRegistrantsPage(frame, "Registrants of "+p.Title, list))
+}
+
+// renderSessionPage renders a session's page; in and errs are the add
+// form's values and messages after a failed submission.
+func (h *Handlers) renderSessionPage(c *fiber.Ctx, p *models.Panel, s models.Session, in views.AddRegistrantInput, errs map[string]string) error {
+	base := views.AdminSessionURL(p.ID, s.ID)
+	list, err := h.registrantList(c, registrantQuery(c, 0, s.ID), base, p.Questions)
+	if err != nil {
+		return err
+	}
+	fanout, err := h.requestedFanout(c)
+	if err != nil {
+		return err
+	}
+	summary := views.NewSessionSummary(p, s, csrfToken(c), list.Now).WithProgress(fanout, s.ID, base)
+	title := p.Title + ": " + summary.Session.ShortDate
+	frame := h.adminFrame(c, title, views.SectionPanels)
+	frame.Crumbs = []views.Link{{URL: "/admin/panels", Text: "Panels"}, {URL: views.AdminPanelURL(p.ID), Text: p.Title}}
+	page := views.NewRegistrantsPage(frame, p.Title, list)
+	page.Summary = &summary
+	if !summary.Cancelled {
+		page.Add = views.NewAddRegistrantForm(base+"/registrants", csrfToken(c), p.Questions, in, errs)
+		page.AdminPage = page.AdminPage.WithErrors(page.Add.Errors)
+	}
+	return renderForm(c, views.PageAdminSession, page, errs)
+}
+
+// addRegistrant registers someone for a session as the organizer: the same
+// rules and emails as the public form, also after registration has closed.
+func (h *Handlers) addRegistrant(c *fiber.Ctx) error {
+	p, s, err := h.adminSession(c)
+	if err != nil {
+		return err
+	}
+	in := views.AddRegistrantInput{
+		Name: formText(c, "name"), Email: formText(c, "email"), Organisation: formText(c, "organisation"),
+		JobTitle: formText(c, "job_title"), Consent: c.FormValue("consent") != "", Answers: map[int64][]string{},
+	}
+	for field, id := range views.QuestionIDs(p.Questions) {
+		if values := formList(c, field); len(values) > 0 {
+			in.Answers[id] = values
+		}
+	}
+	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), s.ID, in.RegistrationInput())
+	if errs := validationFields(err); errs != nil {
+		return h.renderSessionPage(c, p, s, in, errs)
+	}
+	if err != nil {
+		return h.afterAction(c, err, "", views.AdminSessionURL(p.ID, s.ID))
+	}
+	h.notify()
+	h.log.Info("registration by organizer", "account", currentAccount(c).ID, "session", s.ID, "status", res.Registration.Status)
+	h.setFlash(c, views.RegistrantAddedMessage(res), false)
+	return c.Redirect(views.AdminSessionURL(p.ID, s.ID), fiber.StatusSeeOther)
+}
+
+// cancelRegistrant cancels a registration; a freed seat goes to the waitlist.
+func (h *Handlers) cancelRegistrant(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	res, err := h.store.CancelRegistration(c.UserContext(), id)
+	done := "Registration cancelled; a cancellation email is on its way."
+	if err == nil && res.Promoted != nil {
+		done += " " + res.Promoted.Name + " got the place from the waitlist."
+	}
+	return h.afterEmailAction(c, err, done)
+}
+
+// promoteRegistrant gives a waitlisted registrant a place.
+func (h *Handlers) promoteRegistrant(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	_, err = h.store.PromoteRegistration(c.UserContext(), id)
+	return h.afterEmailAction(c, err, "They have a place now, and an invite is on its way.")
+}
+
+// resendInvite sends the registrant's confirmation or waitlist notice again.
+func (h *Handlers) resendInvite(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	err = h.store.ResendInvite(c.UserContext(), id)
+	return h.afterEmailAction(c, err, "Sent again, with a new link to their registration.")
+}
+
+// markAttended marks or clears attendance.
+func (h *Handlers) markAttended(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	attended := c.FormValue("value") != "no"
+	err = h.store.SetAttended(c.UserContext(), id, attended)
+	done := "Marked as attended."
+	if !attended {
+		done = "Attendance cleared."
+	}
+	return h.afterAction(c, err, done, "/admin")
+}
+
+// afterEmailAction finishes an action that may have queued email.
+func (h *Handlers) afterEmailAction(c *fiber.Ctx, err error, done string) error {
+	if err == nil {
+		h.notify()
+	}
+	return h.afterAction(c, err, done, "/admin")
+}

@@ -1,0 +1,228 @@
+package views
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"podium/models"
+)
+
+// PanelInput is the panel form as typed. Learning points are one per line;
+// speakers are rows with a position number that orders them.
+type PanelInput struct {
+	Title, Slug, Format, Summary, Description string
+	LearningPoints                            string
+	Speakers                                  []SpeakerInput
+	OrganizerName, OrganizerEmail             string
+	// Reminders are the ticked lead times, in minutes.
+	Reminders []string
+}
+
+// SpeakerInput is one speaker row as typed.
+type SpeakerInput struct {
+	Position, Name, Role, Organisation, Bio string
+	Remove                                  bool
+}
+
+func (s SpeakerInput) blank() bool {
+	return strings.TrimSpace(s.Name+s.Role+s.Organisation+s.Bio) == ""
+}
+
+// NewPanelInput is the form filled with a stored panel.
+func NewPanelInput(p *models.Panel) PanelInput {
+	in := PanelInput{
+		Title: p.Title, Slug: p.Slug, Format: p.Format, Summary: p.Summary, Description: p.Description,
+		OrganizerName: p.OrganizerName, OrganizerEmail: p.OrganizerEmail,
+	}
+	points := make([]string, len(p.LearningPoints))
+	for i, lp := range p.LearningPoints {
+		points[i] = lp.Text
+	}
+	in.LearningPoints = strings.Join(points, "\n")
+	for i, s := range p.Speakers {
+		in.Speakers = append(in.Speakers, SpeakerInput{Position: strconv.Itoa(i + 1), Name: s.Name, Role: s.Role,
+			Organisation: s.Organisation, Bio: s.Bio})
+	}
+	for _, m := range p.ReminderMinutes {
+		in.Reminders = append(in.Reminders, strconv.Itoa(m))
+	}
+	return in
+}
+
+// Normalised drops removed and empty speaker rows and orders the rest by
+// their position number, renumbering them 1, 2, 3.
+func (in PanelInput) Normalised() PanelInput {
+	out := in
+	out.Speakers = orderRows(in.Speakers,
+		func(s SpeakerInput) bool { return !s.Remove && !s.blank() },
+		func(s SpeakerInput) string { return s.Position },
+		func(s *SpeakerInput, pos string) { s.Position = pos })
+	return out
+}
+
+// Apply copies the (normalised) form onto p; the panel's status, sessions
+// and questions are left as they are.
+func (in PanelInput) Apply(p *models.Panel) {
+	p.Title, p.Slug, p.Format = in.Title, strings.TrimSpace(in.Slug), strings.TrimSpace(in.Format)
+	p.Summary, p.Description = strings.TrimSpace(in.Summary), strings.TrimSpace(in.Description)
+	p.OrganizerName, p.OrganizerEmail = strings.TrimSpace(in.OrganizerName), strings.TrimSpace(in.OrganizerEmail)
+	p.LearningPoints = nil
+	for line := range strings.SplitSeq(in.LearningPoints, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			p.LearningPoints = append(p.LearningPoints, models.LearningPoint{Text: line})
+		}
+	}
+	p.Speakers = nil
+	for _, s := range in.Speakers {
+		p.Speakers = append(p.Speakers, models.Speaker{Name: strings.TrimSpace(s.Name), Role: strings.TrimSpace(s.Role),
+			Organisation: strings.TrimSpace(s.Organisation), Bio: strings.TrimSpace(s.Bio)})
+	}
+	p.ReminderMinutes = models.Minutes{}
+	for _, r := range in.Reminders {
+		if m, err := strconv.Atoi(r); err == nil {
+			p.ReminderMinutes = append(p.ReminderMinutes, m)
+		}
+	}
+}
+
+// PanelFormPage creates or edits a panel.
+type PanelFormPage struct {
+	AdminPage
+	Heading   string
+	Action    string
+	Submit    string
+	CSRFToken string
+	Errors    []FieldError
+	Main      []Field
+	Points    Field
+	Speakers  []SpeakerRow
+	Organizer []Field
+	Reminders Field
+}
+
+// SpeakerRow is one speaker's fieldset.
+type SpeakerRow struct {
+	Legend string
+	Fields []Field
+	Remove *Field
+}
+
+// blankSpeakerRows is how many empty speaker rows the form offers.
+const blankSpeakerRows = 2
+
+// reminderChoices are the lead times the form offers, in minutes.
+var reminderChoices = []int{7 * 24 * 60, 24 * 60, 3 * 60, 60, 15}
+
+// NewPanelFormPage builds the panel form with what was typed and its messages.
+func NewPanelFormPage(frame AdminPage, site Site, heading, action, submit string, in PanelInput, errs map[string]string) PanelFormPage {
+	page := PanelFormPage{AdminPage: frame, Heading: heading, Action: action, Submit: submit, CSRFToken: frame.CSRFToken}
+	errs = panelFormErrors(errs, in)
+	title := newField("title", "Title", "text", in.Title, errs)
+	title.Required, title.MaxLength = true, 200
+	slug := newField("slug", "Web address", "text", in.Slug, errs)
+	slug.MaxLength, slug.Hint = 80, "The end of the panel's link: "+site.URL("/panels/")+"… Lower-case letters, digits and dashes. Leave it empty to make one from the title."
+	format := newField("format", "Format", "text", in.Format, errs)
+	format.Hint = "Shown above the title, e.g. Free virtual panel discussion."
+	summary := newField("summary", "Summary", "textarea", in.Summary, errs)
+	summary.Rows, summary.Hint = 2, "One or two sentences for the panel list and link previews."
+	description := newField("description", "Description", "textarea", in.Description, errs)
+	description.Rows = 8
+	page.Main = []Field{title, slug, format, summary, description}
+
+	page.Points = newField("learning_points", "Key learning points", "textarea", in.LearningPoints, errs)
+	page.Points.Rows, page.Points.Hint = 5, "One per line, in the order to show them. To reorder, move the lines."
+
+	for i, s := range in.Speakers {
+		page.Speakers = append(page.Speakers, newSpeakerRow(i, s, errs, true))
+	}
+	for i := len(in.Speakers); i < len(in.Speakers)+blankSpeakerRows; i++ {
+		page.Speakers = append(page.Speakers, newSpeakerRow(i, SpeakerInput{}, errs, false))
+	}
+
+	orgName := newField("organizer_name", "Organizer name", "text", in.OrganizerName, errs)
+	orgName.Hint = "Shown on the panel page and in invites."
+	orgEmail := newField("organizer_email", "Organizer email", "email", in.OrganizerEmail, errs)
+	orgEmail.MaxLength, orgEmail.Hint = models.MaxEmailLength, "Calendar invites name this address as the organizer."
+	page.Organizer = []Field{orgName, orgEmail}
+	page.Reminders = reminderField(in.Reminders, errs)
+	page.Errors = ErrorSummary(errs, "title", "slug", "format", "summary", "description", "learning_points",
+		"organizer_name", "organizer_email", "reminder_minutes", "status")
+	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
+	return page
+}
+
+// panelFormErrors files the model's messages under the form's controls: a
+// learning point's message under the one textarea, naming the line; and no
+// message for an empty address when the title it is made from is missing,
+// since it would only repeat the title's.
+func panelFormErrors(errs map[string]string, in PanelInput) map[string]string {
+	out := maps.Clone(errs)
+	if _, noTitle := errs["title"]; noTitle && strings.TrimSpace(in.Slug) == "" {
+		delete(out, "slug")
+	}
+	for _, key := range slices.Sorted(maps.Keys(errs)) {
+		rest, ok := strings.CutPrefix(key, "learning_points[")
+		if !ok {
+			continue
+		}
+		delete(out, key)
+		n, err := strconv.Atoi(strings.TrimSuffix(rest, "]"))
+		if _, seen := out["learning_points"]; !seen && err == nil {
+			out["learning_points"] = fmt.Sprintf("Line %d: %s", n+1, errs[key])
+		}
+	}
+	return out
+}
+
+func newSpeakerRow(i int, s SpeakerInput, errs map[string]string, filled bool) SpeakerRow {
+	r := rowFields{group: "speakers", index: i, errs: errs}
+	bio := r.field("bio", "Short biography", "textarea", s.Bio)
+	bio.Rows = 3
+	row := SpeakerRow{Legend: fmt.Sprintf("Speaker %d", i+1), Fields: []Field{
+		r.position(s.Position, filled), r.field("name", "Name", "text", s.Name), r.field("role", "Role", "text", s.Role),
+		r.field("organisation", "Organisation", "text", s.Organisation), bio,
+	}}
+	if filled {
+		row.Remove = r.remove("Remove this speaker", "")
+	} else {
+		row.Legend = "Add a speaker"
+	}
+	return row
+}
+
+// reminderField is the group of reminder checkboxes: the usual lead times
+// and any others the panel already has.
+func reminderField(ticked []string, errs map[string]string) Field {
+	f := newField("reminder_minutes", "Email reminders to registrants", "checkboxes", "", errs)
+	f.Hint = "Sent to everyone with a place, before each session. At most five."
+	choices := slices.Clone(reminderChoices)
+	for _, t := range ticked {
+		if m, err := strconv.Atoi(t); err == nil && !slices.Contains(choices, m) {
+			choices = append(choices, m)
+		}
+	}
+	slices.SortFunc(choices, func(a, b int) int { return cmp.Compare(b, a) })
+	for _, m := range choices {
+		v := strconv.Itoa(m)
+		f.Options = append(f.Options, Option{Value: v, Label: leadLabel(m) + " before", Selected: slices.Contains(ticked, v)})
+	}
+	return f
+}
+
+// leadLabel writes a lead time in the largest whole unit: "1 week", "3 hours".
+func leadLabel(minutes int) string {
+	switch {
+	case minutes%(7*24*60) == 0:
+		return plural(minutes/(7*24*60), "week", "weeks")
+	case minutes%(24*60) == 0:
+		return plural(minutes/(24*60), "day", "days")
+	case minutes%60 == 0:
+		return plural(minutes/60, "hour", "hours")
+	default:
+		return plural(minutes, "minute", "minutes")
+	}
+}
