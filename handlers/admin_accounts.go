@@ -19,7 +19,7 @@ func (h *Handlers) renderAccounts(c *fiber.Ctx, in views.AccountInput, errs map[
 	}
 	frame := h.adminFrame(c, "Accounts", views.SectionAccounts)
 	page := views.NewAccountsPage(frame, accounts, currentAccount(c).ID, in, errs)
-	return renderForm(c, views.PageAdminAccounts, page, errs)
+	return h.renderForm(c, views.PageAdminAccounts, page, errs)
 }
 
 // createAccount adds an organizer or owner with the password the owner chose.
@@ -70,7 +70,7 @@ func (h *Handlers) renderTokens(c *fiber.Ctx, name string, errs map[string]strin
 		return err
 	}
 	page := views.NewTokensPage(h.adminFrame(c, "API tokens", views.SectionTokens), tokens, accounts, name, errs)
-	return renderForm(c, views.PageAdminTokens, page, errs)
+	return h.renderForm(c, views.PageAdminTokens, page, errs)
 }
 
 // createToken makes a token for the signed-in account and shows its secret
@@ -86,7 +86,7 @@ func (h *Handlers) createToken(c *fiber.Ctx) error {
 	}
 	h.log.Info("api token created", "by", currentAccount(c).ID, "token", tok.ID)
 	frame := h.adminFrame(c, "Token created", views.SectionTokens)
-	return c.Render(views.PageAdminTokenCreated, views.NewTokenCreatedPage(frame, h.site, tok.Name, secret))
+	return h.render(c, views.PageAdminTokenCreated, views.NewTokenCreatedPage(frame, h.site, tok.Name, secret))
 }
 
 // revokeToken stops a token from working.

@@ -50,7 +50,17 @@ func (h *Handlers) requireAdmin(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(accountKey, acc)
-	return c.Next()
+	return h.nextThenInvalidate(c)
+}
+
+// nextThenInvalidate runs the route and, for anything but a read, drops the
+// cached public pages it may have changed.
+func (h *Handlers) nextThenInvalidate(c *fiber.Ctx) error {
+	err := c.Next()
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		h.pages.invalidate()
+	}
+	return err
 }
 
 // requireOwner limits a route to owners.
@@ -64,7 +74,7 @@ func (h *Handlers) requireOwner(c *fiber.Ctx) error {
 // showLogin renders the sign-in form.
 func (h *Handlers) showLogin(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Render(views.PageAdminLogin, views.LoginPage{
+	return h.render(c, views.PageAdminLogin, views.LoginPage{
 		Page: views.Page{Title: "Sign in", NoIndex: true}, CSRFToken: csrfToken(c), Next: safeNext(c.Query("next")),
 	})
 }
@@ -77,7 +87,7 @@ func (h *Handlers) login(c *fiber.Ctx) error {
 	if errors.Is(err, models.ErrBadCredentials) {
 		c.Status(fiber.StatusUnauthorized)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Render(views.PageAdminLogin, views.LoginPage{
+		return h.render(c, views.PageAdminLogin, views.LoginPage{
 			Page: views.Page{Title: "Sign in", NoIndex: true}, CSRFToken: csrfToken(c), Next: next,
 			Email: email, Error: "The email or password is incorrect, or the account is locked for a few minutes.",
 		})
@@ -142,7 +152,7 @@ func (h *Handlers) requireToken(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(accountKey, acc)
-	return c.Next()
+	return h.nextThenInvalidate(c)
 }
 
 // errUnauthorized is a missing or bad API token.

@@ -26,5 +26,5 @@ func (h *Handlers) showDashboard(c *fiber.Ctx) error {
 		return err
 	}
 	frame := h.adminFrame(c, "Dashboard", views.SectionDashboard)
-	return c.Render(views.PageAdminDashboard, views.NewDashboardPage(frame, upcoming, days, views.NewOutboxHealth(counts), now))
+	return h.render(c, views.PageAdminDashboard, views.NewDashboardPage(frame, upcoming, days, views.NewOutboxHealth(counts), now))
 }

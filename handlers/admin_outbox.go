@@ -37,7 +37,7 @@ func (h *Handlers) listOutbox(c *fiber.Ctx) error {
 		rows = append(rows, views.NewOutboxRow(&msgs[i], email, csrfToken(c)))
 	}
 	frame := h.adminFrame(c, "Emails", views.SectionOutbox)
-	return c.Render(views.PageAdminOutbox, views.NewOutboxPage(frame, views.NewOutboxHealth(counts), rows))
+	return h.render(c, views.PageAdminOutbox, views.NewOutboxPage(frame, views.NewOutboxHealth(counts), rows))
 }
 
 // mailMessage loads and renders the message named in the path.
@@ -62,7 +62,7 @@ func (h *Handlers) showMail(c *fiber.Ctx) error {
 	}
 	setPrivateHeaders(c)
 	frame := h.adminFrame(c, email.Subject, views.SectionOutbox)
-	return c.Render(views.PageAdminMail, views.NewMailPage(frame, views.NewOutboxRow(msg, email, csrfToken(c)), email))
+	return h.render(c, views.PageAdminMail, views.NewMailPage(frame, views.NewOutboxRow(msg, email, csrfToken(c)), email))
 }
 
 // mailHTML serves the HTML body in a sandbox, so its markup cannot act on

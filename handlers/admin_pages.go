@@ -147,9 +147,9 @@ func formText(c *fiber.Ctx, name string) string {
 }
 
 // renderForm renders a page whose form came back with errors as 422.
-func renderForm(c *fiber.Ctx, name string, data any, errs map[string]string) error {
+func (h *Handlers) renderForm(c *fiber.Ctx, name string, data any, errs map[string]string) error {
 	if len(errs) > 0 {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
-	return c.Render(name, data)
+	return h.render(c, name, data)
 }

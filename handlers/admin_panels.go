@@ -19,7 +19,7 @@ func (h *Handlers) listPanels(c *fiber.Ctx) error {
 		return err
 	}
 	frame := h.adminFrame(c, "Panels", views.SectionPanels)
-	return c.Render(views.PageAdminPanels, views.NewPanelsPage(frame, panels, h.store.Now()))
+	return h.render(c, views.PageAdminPanels, views.NewPanelsPage(frame, panels, h.store.Now()))
 }
 
 // newPanel shows an empty panel form, with the default reminders ticked.
@@ -39,7 +39,7 @@ func (h *Handlers) renderPanelForm(c *fiber.Ctx, p *models.Panel, in views.Panel
 	frame := h.adminFrame(c, heading, views.SectionPanels)
 	frame.Crumbs = append([]views.Link{{URL: "/admin/panels", Text: "Panels"}}, crumbs...)
 	page := views.NewPanelFormPage(frame, h.site, heading, action, submit, in, errs)
-	return renderForm(c, views.PageAdminPanelForm, page, errs)
+	return h.renderForm(c, views.PageAdminPanelForm, page, errs)
 }
 
 // panelInput copies the panel form out of the request.
@@ -105,7 +105,7 @@ func (h *Handlers) showAdminPanel(c *fiber.Ctx) error {
 		return err
 	}
 	frame := h.adminFrame(c, p.Title, views.SectionPanels)
-	return c.Render(views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, h.store.Now()))
+	return h.render(c, views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, h.store.Now()))
 }
 
 // editPanel shows the panel form filled in.
@@ -147,7 +147,7 @@ func (h *Handlers) previewPanel(c *fiber.Ctx) error {
 	page := views.NewPanelPage(p, h.store.Now(), form)
 	page.Title, page.NoIndex = "Preview: "+p.Title, true
 	setPrivateHeaders(c)
-	return c.Render(views.PagePanel, page)
+	return h.render(c, views.PagePanel, page)
 }
 
 // publishPanel, unpublishPanel and archivePanel change who can see a panel.
@@ -197,7 +197,7 @@ func (h *Handlers) editQuestions(c *fiber.Ctx) error {
 
 func (h *Handlers) renderQuestions(c *fiber.Ctx, p *models.Panel, rows []views.QuestionInput, errs map[string]string) error {
 	frame := h.adminFrame(c, "Questions for "+p.Title, views.SectionPanels)
-	return renderForm(c, views.PageAdminQuestions, views.NewQuestionsPage(frame, p, rows, errs), errs)
+	return h.renderForm(c, views.PageAdminQuestions, views.NewQuestionsPage(frame, p, rows, errs), errs)
 }
 
 // updateQuestions saves the questions; a question keeps its id, and so its

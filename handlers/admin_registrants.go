@@ -44,7 +44,7 @@ func (h *Handlers) panelRegistrants(c *fiber.Ctx) error {
 	}
 	frame := h.adminFrame(c, "Registrants of "+p.Title, views.SectionPanels)
 	frame.Crumbs = []views.Link{{URL: "/admin/panels", Text: "Panels"}, {URL: views.AdminPanelURL(p.ID), Text: p.Title}}
-	return c.Render(views.PageAdminRegistrants, views.NewRegistrantsPage(frame, "Registrants of "+p.Title, list))
+	return h.render(c, views.PageAdminRegistrants, views.NewRegistrantsPage(frame, "Registrants of "+p.Title, list))
 }
 
 // renderSessionPage renders a session's page; in and errs are the add
@@ -69,7 +69,7 @@ func (h *Handlers) renderSessionPage(c *fiber.Ctx, p *models.Panel, s models.Ses
 		page.Add = views.NewAddRegistrantForm(base+"/registrants", csrfToken(c), p.Questions, in, errs)
 		page.AdminPage = page.AdminPage.WithErrors(page.Add.Errors)
 	}
-	return renderForm(c, views.PageAdminSession, page, errs)
+	return h.renderForm(c, views.PageAdminSession, page, errs)
 }
 
 // addRegistrant registers someone for a session as the organizer: the same

@@ -47,7 +47,7 @@ func (h *Handlers) renderSessionForm(c *fiber.Ctx, p *models.Panel, s *models.Se
 	frame := h.adminFrame(c, heading, views.SectionPanels)
 	frame.Crumbs = []views.Link{{URL: "/admin/panels", Text: "Panels"}, {URL: views.AdminPanelURL(p.ID), Text: p.Title}}
 	page := views.NewSessionFormPage(frame, heading, action, submit, back, in, errs, h.store.Now())
-	return renderForm(c, views.PageAdminSessionForm, page, errs)
+	return h.renderForm(c, views.PageAdminSessionForm, page, errs)
 }
 
 // newSession shows the form that adds a session.
@@ -111,7 +111,7 @@ func (h *Handlers) updateSession(c *fiber.Ctx) error {
 			}
 			if totals.Confirmed > 0 {
 				frame := h.adminFrame(c, "Send updated invites?", views.SectionPanels)
-				return c.Render(views.PageAdminConfirm, views.NewRescheduleConfirmPage(frame, p, s, in, changes, totals.Confirmed))
+				return h.render(c, views.PageAdminConfirm, views.NewRescheduleConfirmPage(frame, p, s, in, changes, totals.Confirmed))
 			}
 		}
 	}
@@ -140,7 +140,7 @@ func (h *Handlers) cancelSession(c *fiber.Ctx) error {
 			return err
 		}
 		frame := h.adminFrame(c, "Cancel this session?", views.SectionPanels)
-		return c.Render(views.PageAdminConfirm, views.NewCancelConfirmPage(frame, p, s, totals.Confirmed+totals.Waitlisted, h.store.Now()))
+		return h.render(c, views.PageAdminConfirm, views.NewCancelConfirmPage(frame, p, s, totals.Confirmed+totals.Waitlisted, h.store.Now()))
 	}
 	res, err := h.store.CancelSession(c.UserContext(), s.ID)
 	if err != nil {

@@ -25,6 +25,8 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Get("/panels/:id", h.apiShowPanel)
 	api.Patch("/panels/:id", h.apiUpdatePanel)
 	api.Post("/panels/:id/sessions", h.apiAddSession)
+	api.Get("/sessions/:id", h.apiShowSession)
+	api.Patch("/sessions/:id", h.apiUpdateSession)
 	api.Post("/sessions/:id/cancel", h.apiCancelSession)
 	api.Get("/sessions/:id/registrations", h.apiListRegistrations)
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+	"time"
 
 	"podium/models"
 )
@@ -76,4 +77,62 @@ func TestAPICancelSession_TellsEveryRegistrantOnce(t *testing.T) {
 		t.Fatalf("second cancel = %+v, fanout %+v; want no change", again.sessionJSON, again.Fanout)
 	}
 	assertProblem(t, api.call(http.MethodPost, "/api/v1/sessions/999/cancel", nil), 404)
+}
+
+func TestAPIUpdateSession_RescheduleSendsEveryConfirmedRegistrantAnUpdate(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "moves", models.Session{Capacity: 4, Waitlist: true})
+	sessionID := mustSession(t, p, 0)
+	env.addRegistrants(t, sessionID, 6) // 4 confirmed, 2 waitlisted
+	path := fmt.Sprintf("/api/v1/sessions/%d", sessionID)
+	got := decodeAs[sessionChangeJSON](t, api.call(http.MethodPatch, path,
+		`{"starts_at":"2026-12-01T16:00:00Z"}`), http.StatusOK)
+	if got.StartsAt != "2026-12-01T16:00:00Z" || got.Sequence != 1 || got.Capacity != 4 || got.DurationMinutes != 60 {
+		t.Fatalf("session = %+v", got.sessionJSON)
+	}
+	if got.Fanout == nil || got.Fanout.Total != 4 || got.Fanout.Kind != string(models.KindSessionUpdated) {
+		t.Fatalf("fanout = %+v; want 4 confirmed registrants told", got.Fanout)
+	}
+	env.runFanouts(t)
+	if n := env.countOutbox(t, models.KindSessionUpdated); n != 4 {
+		t.Fatalf("session_updated messages = %d; want 4", n)
+	}
+	f, err := env.store.FanoutByID(t.Context(), got.Fanout.ID)
+	if err != nil || f.Status != models.FanoutDone || f.Enqueued != 4 {
+		t.Fatalf("fanout = %+v (%v)", f, err)
+	}
+}
+
+func TestAPIUpdateSession_OtherChangesSendNoInvites(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "grows", models.Session{Capacity: 1, Waitlist: true})
+	sessionID := mustSession(t, p, 0)
+	env.addRegistrants(t, sessionID, 3)
+	path := fmt.Sprintf("/api/v1/sessions/%d", sessionID)
+	got := decodeAs[sessionChangeJSON](t, api.call(http.MethodPatch, path,
+		`{"capacity":2,"registration_closes_at":"2026-11-26T12:00:00Z"}`), http.StatusOK)
+	if got.Fanout != nil || got.Sequence != 0 || got.SeatsTaken != 2 || got.RegistrationClosesAt == nil {
+		t.Fatalf("session = %+v, fanout %+v; want one promoted and nothing sent", got.sessionJSON, got.Fanout)
+	}
+	got = decodeAs[sessionChangeJSON](t, api.call(http.MethodPatch, path, `{"registration_closes_at":null}`), http.StatusOK)
+	if got.RegistrationClosesAt != nil || got.Capacity != 2 {
+		t.Fatalf("after clearing the closing time: %+v", got.sessionJSON)
+	}
+	if n := env.countOutbox(t, models.KindPromoted); n != 1 {
+		t.Fatalf("promotion emails = %d; want 1", n)
+	}
+	p2 := assertProblem(t, api.call(http.MethodPatch, path, `{"capacity":1}`), 422)
+	if fieldMessage(p2, "capacity") == "" {
+		t.Fatalf("capacity below seats taken = %+v", p2)
+	}
+	assertProblem(t, api.call(http.MethodPatch, path, `{"starts_at":null}`), 422)
+	assertProblem(t, api.call(http.MethodPatch, path, `{"status":"cancelled"}`), 422)
+	assertProblem(t, api.call(http.MethodPatch, path, `{"starts_at":"2026-02-30T10:00:00Z"}`), 422)
+	assertProblem(t, api.call(http.MethodPatch, "/api/v1/sessions/999", `{"capacity":5}`), 404)
+	shown := decodeAs[sessionJSON](t, api.get(path), http.StatusOK)
+	if shown.Capacity != 2 || shown.StartsAt != p.Sessions[0].StartsAt.Format(time.RFC3339) {
+		t.Fatalf("refused changes were stored: %+v", shown)
+	}
 }

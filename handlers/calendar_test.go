@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -133,34 +132,4 @@ func TestManagePage_OffersCalendarLinks(t *testing.T) {
 		`/registrations/`+token+`/invite.ics`)
 	panel := b.get("/panels/links")
 	assertContains(t, panel.body, "/panels/links/calendar.ics", ".ics\">Add to calendar (.ics)")
-}
-
-func TestMailViewer_OnlyInDevelopmentMode(t *testing.T) {
-	off := newTestEnv(t)
-	off.addPanel(t, "mail", models.Session{Capacity: 10})
-	off.browser(t).signUp("mail", person("ada@example.com"))
-	assertStatus(t, off.browser(t).get("/dev/mail"), http.StatusNotFound)
-	assertStatus(t, off.browser(t).get("/dev/mail/1"), http.StatusNotFound)
-
-	on := newTestEnv(t, func(c *Config) { c.Dev = true; c.MailFrom = "events@podium.example"; c.MailName = "Podium" })
-	on.addPanel(t, "mail", models.Session{Capacity: 10})
-	b := on.browser(t)
-	token := manageToken(t, b.signUp("mail", person("ada@example.com")))
-	list := b.get("/dev/mail")
-	assertStatus(t, list, http.StatusOK)
-	assertContains(t, list.body, "You&#39;re registered: Panel mail", "Ada Lovelace &lt;ada@example.com&gt;", "REQUEST")
-	msg := b.get("/dev/mail/1")
-	assertContains(t, msg.body, "/registrations/"+token)
-	html := b.get("/dev/mail/1/html")
-	if !strings.Contains(html.header.Get("Content-Security-Policy"), "sandbox") {
-		t.Fatal("the HTML body is not sandboxed")
-	}
-	invite := b.get("/dev/mail/1/invite.ics")
-	assertStatus(t, invite, http.StatusOK)
-	decodeCalendar(t, invite.body)
-	source := b.get("/dev/mail/1/source")
-	assertContains(t, source.body, "Message-ID: <outbox-1@localhost>", "method=REQUEST", "multipart/mixed")
-	if !bytes.Contains([]byte(source.body), []byte("application/ics")) {
-		t.Fatal("source lacks the invite.ics attachment")
-	}
 }

@@ -36,7 +36,7 @@ func (h *Handlers) showEmbed(c *fiber.Ctx) error {
 	// A publisher page with Cross-Origin-Embedder-Policy may still load it.
 	c.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-	return c.Render(views.PageEmbed, views.NewEmbedPage(h.site, panel, h.store.Now()))
+	return h.render(c, views.PageEmbed, views.NewEmbedPage(h.site, panel, h.store.Now()))
 }
 
 // withFrameAncestors replaces the frame-ancestors directive of a CSP with

@@ -101,7 +101,7 @@ func (h *Handlers) renderMessage(c *fiber.Ctx, status int, heading, message stri
 		Page:    views.Page{Title: heading, NoIndex: true},
 		Heading: heading, Message: message, LinkURL: "/", LinkText: "See upcoming panels",
 	}
-	if err := c.Render(views.PageMessage, page); err != nil {
+	if err := h.render(c, views.PageMessage, page); err != nil {
 		h.log.Error("render error page", "err", err)
 		return c.Status(fiber.StatusInternalServerError).SendString("Internal Server Error")
 	}

@@ -3,12 +3,14 @@
 package handlers
 
 import (
+	"bytes"
 	"log/slog"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
 
 	"podium/models"
 	"podium/views"
@@ -28,8 +30,6 @@ type Config struct {
 	MailFrom, MailName string
 	// Notify is called after a change queued email, to wake the outbox worker.
 	Notify func()
-	// Dev turns on development-only pages such as the mail viewer.
-	Dev bool
 	// EmbedOrigins are the origins whose pages may frame promo cards.
 	EmbedOrigins []string
 }
@@ -42,9 +42,10 @@ type Handlers struct {
 	trustedProxies []netip.Prefix
 	registerLimit  int
 	site           views.Site
+	views          *html.Engine
+	pages          *pageCache
 	emails         *views.EmailRenderer
 	notify         func()
-	dev            bool
 	embedOrigins   []string
 }
 
@@ -80,8 +81,9 @@ func New(cfg Config) (*fiber.App, error) {
 		registerLimit:  cfg.RegisterLimit,
 		site:           views.Site{BaseURL: strings.TrimRight(cfg.BaseURL, "/"), MailFrom: cfg.MailFrom, MailName: cfg.MailName},
 		emails:         emails,
+		views:          engine,
+		pages:          newPageCache(cfg.Store.Now),
 		notify:         cfg.Notify,
-		dev:            cfg.Dev,
 		embedOrigins:   cfg.EmbedOrigins,
 	}
 	app := fiber.New(fiber.Config{
@@ -97,4 +99,33 @@ func New(cfg Config) (*fiber.App, error) {
 	})
 	h.routes(app)
 	return app, nil
+}
+
+// changed is called after every write: it wakes the outbox worker and drops
+// cached pages.
+func (h *Handlers) changed() {
+	h.pages.invalidate()
+	h.notify()
+}
+
+// render renders a page as the response. It renders into a buffer first, so
+// a template error becomes a clean 500 rather than half a page, and it does
+// not go through Ctx.Render, whose lazy set-up of the app races with
+// concurrent requests in Fiber v2.
+func (h *Handlers) render(c *fiber.Ctx, name string, data any) error {
+	body, err := h.renderBytes(name, data)
+	if err != nil {
+		return err
+	}
+	c.Type("html", "utf-8")
+	return c.Send(body)
+}
+
+// renderBytes renders a page into a new slice, for caching.
+func (h *Handlers) renderBytes(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := h.views.Render(&buf, name, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

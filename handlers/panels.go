@@ -10,29 +10,38 @@ import (
 
 // showIndex lists upcoming published panels.
 func (h *Handlers) showIndex(c *fiber.Ctx) error {
-	listings, err := h.store.UpcomingPanels(c.UserContext())
+	body, err := h.pages.get("index", func() ([]byte, error) {
+		listings, err := h.store.UpcomingPanels(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		return h.renderBytes(views.PageIndex, views.NewIndexPage(listings, h.store.Now()))
+	})
 	if err != nil {
 		return err
 	}
-	return c.Render(views.PageIndex, views.NewIndexPage(listings, h.store.Now()))
+	c.Type("html", "utf-8")
+	return c.Send(body)
 }
 
 // showPanel renders a panel's landing page with an empty sign-up form.
 func (h *Handlers) showPanel(c *fiber.Ctx) error {
-	panel, err := h.store.PublishedPanel(c.UserContext(), c.Params("slug"))
+	slug := strings.Clone(c.Params("slug"))
+	body, err := h.pages.get("panel:"+slug, func() ([]byte, error) {
+		panel, err := h.store.PublishedPanel(c.UserContext(), slug)
+		if err != nil {
+			return nil, err
+		}
+		now := h.store.Now()
+		return h.renderBytes(views.PagePanel, views.NewPanelPage(panel, now, views.PlaceholderForm()).WithShareMeta(h.site, now))
+	})
 	if err != nil {
 		return err
 	}
-	form := views.RegistrationForm{
-		CSRFToken: csrfToken(c),
-		Values: views.FormValues{
-			Source:   strings.Clone(c.Query("utm_source")),
-			Referrer: strings.Clone(c.Get(fiber.HeaderReferer)),
-		},
-	}
 	// The page carries a per-visitor CSRF token, so no shared cache may keep it.
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return c.Render(views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form).WithShareMeta(h.site, h.store.Now()))
+	c.Type("html", "utf-8")
+	return c.Send(views.FillForm(body, csrfToken(c), c.Query("utm_source"), c.Get(fiber.HeaderReferer)))
 }
 
 func csrfToken(c *fiber.Ctx) string {

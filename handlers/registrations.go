@@ -34,12 +34,12 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 		form := views.RegistrationForm{CSRFToken: csrfToken(c), Errors: verr.Fields, Values: values}
 		c.Status(fiber.StatusUnprocessableEntity)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Render(views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form))
+		return h.render(c, views.PagePanel, views.NewPanelPage(panel, h.store.Now(), form))
 	}
 	if err != nil {
 		return err
 	}
-	h.notify()
+	h.changed()
 	h.log.Info("registration", "panel", panel.Slug, "session", values.SessionID,
 		"status", res.Registration.Status, "duplicate", res.Duplicate)
 	return c.Redirect(views.RegistrationURL(res.Token), fiber.StatusSeeOther)
@@ -96,7 +96,7 @@ func (h *Handlers) showRegistration(c *fiber.Ctx) error {
 		page.Flash = "Your registration has been cancelled."
 	}
 	setPrivateHeaders(c)
-	return c.Render(views.PageRegistration, page)
+	return h.render(c, views.PageRegistration, page)
 }
 
 // cancelRegistration cancels the registration behind a manage link.
@@ -106,7 +106,7 @@ func (h *Handlers) cancelRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.notify()
+	h.changed()
 	h.log.Info("cancellation", "registration", res.Registration.ID, "promoted", res.Promoted != nil)
 	return c.Redirect(views.RegistrationURL(token)+"?cancelled=1", fiber.StatusSeeOther)
 }

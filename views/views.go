@@ -5,6 +5,7 @@ package views
 import (
 	"embed"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 
@@ -29,6 +30,14 @@ func NewEngine() (*html.Engine, error) {
 	engine.AddFunc("field", newTextField)
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	// html/template escapes a template on its first execution; the engine
+	// executes copies of each template, so concurrent first renders would
+	// escape the shared tree at once. Executing each once here, before any
+	// request, does the escaping up front (the nil data may fail execution,
+	// which is fine: escaping happens before it).
+	for _, t := range engine.Templates.Templates() {
+		_ = t.Execute(io.Discard, nil)
 	}
 	return engine, nil
 }

@@ -80,3 +80,29 @@ func TestServe_CreatesFirstOwnerFromEnvironment(t *testing.T) {
 		t.Fatalf("sign-in as the owner from the environment = %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+func TestBackupCommand_CopiesALiveDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db, backup := filepath.Join(dir, "podium.db"), filepath.Join(dir, "backup.db")
+	ctx := context.Background()
+	env := func(string) string { return "" }
+	if err := run(ctx, []string{"podium", "admin", "create", "--db", db, "--email", "o@example.com", "--password-stdin"},
+		env, strings.NewReader("a long enough password\n"), &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"podium", "backup", "--db", db, backup}, env, strings.NewReader(""), &out); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	store, err := models.Open(ctx, backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.Authenticate(ctx, "o@example.com", "a long enough password"); err != nil {
+		t.Fatalf("the backup lacks the account: %v", err)
+	}
+	if err := run(ctx, []string{"podium", "backup", "--db", db, backup}, env, strings.NewReader(""), &out); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}

@@ -22,7 +22,6 @@ type config struct {
 	TrustedProxies []netip.Prefix
 	RegisterLimit  int
 	Demo           bool
-	Dev            bool
 	// SMTP is empty when no mail server is configured: messages then stay
 	// in the outbox, readable in the development mail viewer.
 	SMTP     string
@@ -69,9 +68,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	if cfg.Demo, err = envBool(getenv, "PODIUM_DEMO", true); err != nil {
-		return cfg, err
-	}
-	if cfg.Dev, err = envBool(getenv, "PODIUM_DEV", false); err != nil {
 		return cfg, err
 	}
 	cfg.SMTP = getenv("PODIUM_SMTP_URL")

@@ -26,6 +26,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(rest) > 0 && (rest[0] == "admin" || rest[0] == "token") {
 		return adminCommand(ctx, rest, getenv, stdin, stdout)
 	}
+	if len(rest) > 0 && rest[0] == "backup" {
+		return backupCommand(ctx, rest[1:], getenv, stdout)
+	}
 	if len(rest) > 0 && rest[0] == "serve" {
 		rest = rest[1:]
 	}
@@ -64,18 +67,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	var wg sync.WaitGroup
-	notify, err := startMail(background, &wg, cfg, store, log)
+	wakeWorker, err := startMail(background, &wg, cfg, store, log)
 	if err != nil {
 		return err
 	}
-	jobs := mailer.NewJobs(store, notify, log)
+	jobs := mailer.NewJobs(store, wakeWorker, log)
+	// After any change, fan-outs start at once and the worker looks for mail.
+	notify := func() {
+		jobs.Wake()
+		wakeWorker()
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = jobs.Run(background) }()
 
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
-		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, Dev: cfg.Dev,
+		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
 		EmbedOrigins: cfg.EmbedOrigins,
 	})
 	if err != nil {
@@ -109,11 +117,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 // returns the function that wakes it.
 func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *models.Store, log *slog.Logger) (func(), error) {
 	if cfg.SMTP == "" {
-		hint := "set PODIUM_DEV=true to read them at /dev/mail"
-		if cfg.Dev {
-			hint = "read them at " + cfg.BaseURL + "/dev/mail"
-		}
-		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "hint", hint)
+		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "read them at", cfg.BaseURL+"/admin/outbox")
 		return func() {}, nil
 	}
 	smtpCfg, err := mailer.ParseURL(cfg.SMTP)
