@@ -101,10 +101,14 @@ func New(cfg Config) (*fiber.App, error) {
 	return app, nil
 }
 
-// changed is called after every write: it wakes the outbox worker and drops
-// cached pages.
-func (h *Handlers) changed() {
-	h.pages.invalidate()
+// changed is called after a sign-up or cancellation: it wakes the outbox
+// worker, and drops cached pages when what they say about a session's
+// availability changed (full, waitlist, a freed seat). A mere change in the
+// number of seats left shows within the cache's one-second lifetime.
+func (h *Handlers) changed(availability bool) {
+	if availability {
+		h.pages.invalidate()
+	}
 	h.notify()
 }
 

@@ -4,14 +4,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"podium/views"
 )
 
 // pageCache keeps rendered public pages for a moment. Most requests to a
 // panel page change nothing, so rendering it (five queries and a template)
-// once per change instead of once per visitor is what lets a launch-day
-// burst through. Every write the app makes bumps the generation, and an
-// entry is also dropped after pageCacheTTL, so seats-left and closing times
-// are never more than that stale.
+// once a second instead of once per visitor is what lets a launch-day burst
+// through. An organizer's change (admin or API) bumps the generation, so
+// edits show at once; a sign-up only moves the seats-left count, which the
+// one-second lifetime keeps current (the sign-up itself always checks the
+// real count), so a burst of sign-ups does not re-render the page each time.
 type pageCache struct {
 	mu         sync.RWMutex
 	entries    map[string]cachedPage
@@ -20,7 +23,7 @@ type pageCache struct {
 }
 
 type cachedPage struct {
-	body       []byte
+	page       views.Fillable
 	generation uint64
 	rendered   time.Time
 }
@@ -39,24 +42,24 @@ func newPageCache(now func() time.Time) *pageCache {
 func (p *pageCache) invalidate() { p.generation.Add(1) }
 
 // get returns a fresh page for key, rendering it with render on a miss.
-// The returned slice is shared: callers must not modify it.
-func (p *pageCache) get(key string, render func() ([]byte, error)) ([]byte, error) {
+func (p *pageCache) get(key string, render func() ([]byte, error)) (views.Fillable, error) {
 	gen, now := p.generation.Load(), p.now()
 	p.mu.RLock()
 	e, ok := p.entries[key]
 	p.mu.RUnlock()
 	if ok && e.generation == gen && now.Sub(e.rendered) < pageCacheTTL {
-		return e.body, nil
+		return e.page, nil
 	}
 	body, err := render()
 	if err != nil {
-		return nil, err
+		return views.Fillable{}, err
 	}
+	page := views.NewFillable(body)
 	p.mu.Lock()
 	if len(p.entries) >= pageCacheMax {
 		p.entries = map[string]cachedPage{}
 	}
-	p.entries[key] = cachedPage{body: body, generation: gen, rendered: now}
+	p.entries[key] = cachedPage{page: page, generation: gen, rendered: now}
 	p.mu.Unlock()
-	return body, nil
+	return page, nil
 }

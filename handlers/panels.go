@@ -10,7 +10,7 @@ import (
 
 // showIndex lists upcoming published panels.
 func (h *Handlers) showIndex(c *fiber.Ctx) error {
-	body, err := h.pages.get("index", func() ([]byte, error) {
+	page, err := h.pages.get("index", func() ([]byte, error) {
 		listings, err := h.store.UpcomingPanels(c.UserContext())
 		if err != nil {
 			return nil, err
@@ -21,13 +21,13 @@ func (h *Handlers) showIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Type("html", "utf-8")
-	return c.Send(body)
+	return c.Send(page.Fill("", "", ""))
 }
 
 // showPanel renders a panel's landing page with an empty sign-up form.
 func (h *Handlers) showPanel(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
-	body, err := h.pages.get("panel:"+slug, func() ([]byte, error) {
+	page, err := h.pages.get("panel:"+slug, func() ([]byte, error) {
 		panel, err := h.store.PublishedPanel(c.UserContext(), slug)
 		if err != nil {
 			return nil, err
@@ -41,7 +41,7 @@ func (h *Handlers) showPanel(c *fiber.Ctx) error {
 	// The page carries a per-visitor CSRF token, so no shared cache may keep it.
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	c.Type("html", "utf-8")
-	return c.Send(views.FillForm(body, csrfToken(c), c.Query("utm_source"), c.Get(fiber.HeaderReferer)))
+	return c.Send(page.Fill(csrfToken(c), c.Query("utm_source"), c.Get(fiber.HeaderReferer)))
 }
 
 func csrfToken(c *fiber.Ctx) string {

@@ -14,7 +14,8 @@ import (
 // createRegistration handles the sign-up form.
 func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	panel, err := h.store.PublishedPanel(ctx, c.Params("slug"))
+	slug := strings.Clone(c.Params("slug"))
+	panelID, err := h.store.PublishedPanelID(ctx, slug)
 	if err != nil {
 		return err
 	}
@@ -24,13 +25,17 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 			"Please go back, reload the page and try again.")
 	}
 	values := formValues(c)
-	res, err := h.store.Register(ctx, panel.ID, models.RegistrationInput{
+	res, err := h.store.Register(ctx, panelID, models.RegistrationInput{
 		SessionID: values.SessionID, Name: values.Name, Email: values.Email,
 		Organisation: values.Organisation, JobTitle: values.JobTitle, Consent: values.Consent,
 		Source: values.Source, Referrer: values.Referrer, Answers: values.Answers,
 	})
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
+		panel, err := h.store.PublishedPanel(ctx, slug)
+		if err != nil {
+			return err
+		}
 		form := views.RegistrationForm{CSRFToken: csrfToken(c), Errors: verr.Fields, Values: values}
 		c.Status(fiber.StatusUnprocessableEntity)
 		c.Set(fiber.HeaderCacheControl, "no-store")
@@ -39,8 +44,8 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.changed()
-	h.log.Info("registration", "panel", panel.Slug, "session", values.SessionID,
+	h.changed(res.Full)
+	h.log.Info("registration", "panel", slug, "session", values.SessionID,
 		"status", res.Registration.Status, "duplicate", res.Duplicate)
 	return c.Redirect(views.RegistrationURL(res.Token), fiber.StatusSeeOther)
 }
@@ -106,7 +111,7 @@ func (h *Handlers) cancelRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.changed()
+	h.changed(true)
 	h.log.Info("cancellation", "registration", res.Registration.ID, "promoted", res.Promoted != nil)
 	return c.Redirect(views.RegistrationURL(token)+"?cancelled=1", fiber.StatusSeeOther)
 }

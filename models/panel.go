@@ -272,6 +272,24 @@ func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error)
 	return &p, nil
 }
 
+// PublishedPanelID finds a published panel's id by slug with one small query,
+// for the sign-up POST, which needs nothing else before Register.
+func (s *Store) PublishedPanelID(ctx context.Context, slug string) (int64, error) {
+	if !slugPattern.MatchString(slug) {
+		return 0, ErrNotFound
+	}
+	var ids []int64
+	err := s.read.WithContext(ctx).Model(&Panel{}).Where("slug = ? AND status = ?", slug, PanelPublished).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, ErrNotFound
+	}
+	return ids[0], nil
+}
+
 // OpenSessions are the panel's sessions that take registrations at now.
 func (p *Panel) OpenSessions(now time.Time) []Session {
 	var open []Session

@@ -182,6 +182,9 @@ type RegisterResult struct {
 	// Duplicate is true when the address already held a place: nothing new
 	// was registered. The attendee sees the same answer either way.
 	Duplicate bool
+	// Full is true when this sign-up took the session's last seat or found
+	// it full: what the panel page says about the session has changed.
+	Full bool
 }
 
 // Register signs someone up for a session of a published panel. It claims a
@@ -263,6 +266,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if err != nil {
 			return err
 		}
+		res.Full = status == RegistrationWaitlisted || (sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity)
 		res.Registration = Registration{
 			SessionID: sess.ID, Name: in.Name, Email: in.Email, EmailKey: emailKey,
 			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now, Status: status,

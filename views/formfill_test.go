@@ -5,16 +5,29 @@ import (
 	"testing"
 )
 
-func TestFillForm_EscapesVisitorValues(t *testing.T) {
+func TestFillable_FillsAndEscapesVisitorValues(t *testing.T) {
 	page := []byte(`<input name="_csrf" value="` + TokenPlaceholder + `"><input name="utm_source" value="` +
-		SourcePlaceholder + `"><input name="referrer" value="` + ReferrerPlaceholder + `">`)
-	got := string(FillForm(page, "tok-1", `"><script>x</script>`, "https://news.example/a?b=1&c=2"))
+		SourcePlaceholder + `"><input name="referrer" value="` + ReferrerPlaceholder + `"><p>` + TokenPlaceholder + `</p>`)
+	got := string(NewFillable(page).Fill("tok-1", `"><script>x</script>`, "https://news.example/a?b=1&c=2"))
 	want := `<input name="_csrf" value="tok-1"><input name="utm_source" value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;">` +
-		`<input name="referrer" value="https://news.example/a?b=1&amp;c=2">`
+		`<input name="referrer" value="https://news.example/a?b=1&amp;c=2"><p>tok-1</p>`
 	if got != want {
-		t.Fatalf("FillForm =\n%s\nwant\n%s", got, want)
+		t.Fatalf("Fill =\n%s\nwant\n%s", got, want)
 	}
-	if long := string(FillForm([]byte(SourcePlaceholder), "", strings.Repeat("é", 300), "")); len([]rune(long)) != 100 {
+	if long := string(NewFillable([]byte(SourcePlaceholder)).Fill("", strings.Repeat("é", 300), "")); len([]rune(long)) != 100 {
 		t.Fatalf("source not clipped to 100 characters: %d", len([]rune(long)))
+	}
+	if plain := string(NewFillable([]byte("<p>no form</p>")).Fill("t", "s", "r")); plain != "<p>no form</p>" {
+		t.Fatalf("a page without placeholders changed: %q", plain)
+	}
+}
+
+func BenchmarkFillable_Fill(b *testing.B) {
+	page := []byte(strings.Repeat("<p>some panel text</p>", 1000) + `<input value="` + TokenPlaceholder + `">` +
+		SourcePlaceholder + ReferrerPlaceholder)
+	f := NewFillable(page)
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Fill("6f1c2a9e-1b2c-4d5e-8f90-123456789abc", "newsletter", "https://news.example/")
 	}
 }
