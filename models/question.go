@@ -65,15 +65,9 @@ func (l Lines) Value() (driver.Value, error) { return strings.Join(l, "\n"), nil
 
 // Scan reads newline-separated text; blank lines are dropped.
 func (l *Lines) Scan(src any) error {
-	var text string
-	switch v := src.(type) {
-	case string:
-		text = v
-	case []byte:
-		text = string(v)
-	case nil:
-	default:
-		return fmt.Errorf("lines: cannot scan %T", src)
+	text, err := scanText("lines", src)
+	if err != nil {
+		return err
 	}
 	*l = nil
 	for line := range strings.SplitSeq(text, "\n") {

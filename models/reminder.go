@@ -29,15 +29,9 @@ func (m Minutes) Value() (driver.Value, error) {
 
 // Scan reads the comma-separated text.
 func (m *Minutes) Scan(src any) error {
-	var text string
-	switch v := src.(type) {
-	case string:
-		text = v
-	case []byte:
-		text = string(v)
-	case nil:
-	default:
-		return fmt.Errorf("minutes: cannot scan %T", src)
+	text, err := scanText("minutes", src)
+	if err != nil {
+		return err
 	}
 	*m = nil
 	for _, part := range strings.Split(text, ",") {
@@ -51,6 +45,20 @@ func (m *Minutes) Scan(src any) error {
 		*m = append(*m, n)
 	}
 	return nil
+}
+
+// scanText reads a TEXT column for the list types' Scan methods.
+func scanText(what string, src any) (string, error) {
+	switch v := src.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	case nil:
+		return "", nil
+	default:
+		return "", fmt.Errorf("%s: cannot scan %T", what, src)
+	}
 }
 
 // Limits on reminder rules.

@@ -22,8 +22,6 @@ func TestPages_RenderFromZeroValues(t *testing.T) {
 		PagePanel:        PanelPage{Panel: &models.Panel{}},
 		PageRegistration: NewRegistrationPage(Site{}, reg, "", "", time.Time{}),
 		PageMessage:      MessagePage{},
-		PageMailList:     MailListPage{},
-		PageMailMessage:  MailMessagePage{},
 	}
 	for name, data := range pages {
 		var buf bytes.Buffer
