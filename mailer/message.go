@@ -65,8 +65,8 @@ func Build(m Message) (*mail.Msg, error) {
 		return nil, err
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	msg.FromMailAddress(&netmail.Address{Name: oneLine(m.FromName), Address: m.FromAddress})
-	msg.ToMailAddress(&netmail.Address{Name: oneLine(m.ToName), Address: m.ToAddress})
+	msg.FromMailAddress(&netmail.Address{Name: displayName(m.FromName), Address: m.FromAddress})
+	msg.ToMailAddress(&netmail.Address{Name: displayName(m.ToName), Address: m.ToAddress})
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageIDWithValue(bareMessageID(m.MessageID))
 	msg.SetDate()
@@ -111,9 +111,17 @@ func addBody(msg *mail.Msg, m Message) error {
 // into single spaces. Encoding alone would keep a line break out of the
 // header, but some parsers reject a display name that decodes to one.
 func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+	return strings.Join(strings.FieldsFunc(strings.ToValidUTF8(s, "\uFFFD"), func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}), " ")
+}
+
+// displayName is oneLine without backslashes: go-mail leaves a backslash
+// as it is inside an encoded word, which makes the whole address unreadable
+// to mail parsers when the name is not plain ASCII. A backslash has no place
+// in a person's name, so it is dropped.
+func displayName(s string) string {
+	return oneLine(strings.ReplaceAll(s, "\\", ""))
 }
 
 func (m Message) validate() error {
