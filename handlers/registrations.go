@@ -25,11 +25,7 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 			"Please go back, reload the page and try again.")
 	}
 	values := formValues(c)
-	res, err := h.store.Register(ctx, panelID, models.RegistrationInput{
-		SessionID: values.SessionID, Name: values.Name, Email: values.Email,
-		Organisation: values.Organisation, JobTitle: values.JobTitle, Consent: values.Consent,
-		Source: values.Source, Referrer: values.Referrer, Answers: values.Answers,
-	})
+	res, err := h.store.Register(ctx, panelID, values)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		panel, err := h.store.PublishedPanel(ctx, slug)

@@ -59,22 +59,10 @@ type RegistrationForm struct {
 	Questions []models.Question
 }
 
-// FormValues are the sign-up form's fields as typed.
-type FormValues struct {
-	SessionID    int64
-	Name         string
-	Email        string
-	Organisation string
-	JobTitle     string
-	Consent      bool
-	// Source and Referrer carry the landing page's utm_source and Referer
-	// through the form.
-	Source   string
-	Referrer string
-	// Answers are the custom questions' answers by question id, one value
-	// per chosen option.
-	Answers map[int64][]string
-}
+// FormValues are the sign-up form's fields as typed: exactly what a
+// registration takes. Source and Referrer carry the landing page's
+// utm_source and Referer through the form.
+type FormValues = models.RegistrationInput
 
 // ErrorList is the form's messages in field order, for the summary box.
 // Messages for questions no longer on the form come last.
