@@ -291,21 +291,15 @@ func (s *Store) PromoteRegistration(ctx context.Context, id int64) (*Registratio
 		if err := checkSessionRuns(reg.Session, now); err != nil {
 			return err
 		}
-		claimed, err := takeSeat(tx, reg.SessionID)
+		promoted, err := promote(tx, reg, reg.Session.Sequence, now)
 		if err != nil {
 			return err
 		}
-		if !claimed {
+		if !promoted {
 			return &ValidationError{Fields: map[string]string{"capacity": "No free place: raise the capacity first"}}
 		}
-		reg.Status, reg.UpdatedAt = RegistrationConfirmed, now
 		reg.Session.SeatsTaken++
-		if err := tx.Model(reg).Updates(map[string]any{"status": reg.Status, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		return enqueueWithToken(tx, now, reg, OutboxMessage{
-			Kind: KindPromoted, CalendarMethod: CalendarRequest, Sequence: reg.Session.Sequence,
-		})
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -355,19 +355,29 @@ func promoteNext(tx *gorm.DB, sessionID int64, now time.Time) (*Registration, er
 	if err != nil {
 		return nil, err
 	}
-	claimed, err := takeSeat(tx, sessionID)
-	if err != nil || !claimed {
-		return nil, err
-	}
-	next.Status, next.UpdatedAt = RegistrationConfirmed, now
-	if err := tx.Model(&next).Updates(map[string]any{"status": next.Status, "updated_at": now}).Error; err != nil {
-		return nil, err
-	}
 	var sequence int
 	if err := tx.Model(&Session{}).Where("id = ?", sessionID).Pluck("sequence", &sequence).Error; err != nil {
 		return nil, err
 	}
-	return &next, enqueueWithToken(tx, now, &next, OutboxMessage{
+	if promoted, err := promote(tx, &next, sequence, now); err != nil || !promoted {
+		return nil, err
+	}
+	return &next, nil
+}
+
+// promote gives a waitlisted registration a seat if one is free: the
+// guarded counter, the status, and the promotion email with the invite, all
+// in the caller's transaction. It reports whether a seat was free.
+func promote(tx *gorm.DB, reg *Registration, sequence int, now time.Time) (bool, error) {
+	claimed, err := takeSeat(tx, reg.SessionID)
+	if err != nil || !claimed {
+		return false, err
+	}
+	reg.Status, reg.UpdatedAt = RegistrationConfirmed, now
+	if err := tx.Model(reg).Updates(map[string]any{"status": reg.Status, "updated_at": now}).Error; err != nil {
+		return false, err
+	}
+	return true, enqueueWithToken(tx, now, reg, OutboxMessage{
 		Kind: KindPromoted, CalendarMethod: CalendarRequest, Sequence: sequence,
 	})
 }
