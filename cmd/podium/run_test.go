@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -85,22 +84,14 @@ func registerDemo(t *testing.T, base, email string) (*http.Client, string) {
 	if !strings.Contains(home, `href="/panels/keeping-the-lights-on"`) {
 		t.Fatalf("home page does not list the demo panel:\n%s", home)
 	}
-	page := getBody(t, client, base+"/panels/keeping-the-lights-on")
-	token, session := csrfField.FindStringSubmatch(page), sessionField.FindStringSubmatch(page)
-	if token == nil || session == nil {
-		t.Fatalf("demo page has no form:\n%s", page)
-	}
-	resp, err := client.PostForm(base+"/panels/keeping-the-lights-on/register", url.Values{
-		"_csrf": {token[1]}, "session": {session[1]}, "name": {"Ada Lovelace"},
-		"email": {email}, "consent": {"yes"},
-	})
+	form := loadForm(t, client, base)
+	form.values.Set("name", "Ada Lovelace")
+	status, loc, err := form.post(client, email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/registrations/") {
-		t.Fatalf("register = %d %q; want 303 to the manage page", resp.StatusCode, loc)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/registrations/") {
+		t.Fatalf("register = %d %q; want 303 to the manage page", status, loc)
 	}
 	return client, loc
 }
