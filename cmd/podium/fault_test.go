@@ -400,3 +400,94 @@ func TestFault_KillDuringFanOutLosesNoMessage(t *testing.T) {
 	}
 	t.Logf("%d recipients reached after %d kills, %d duplicates (same Message-ID and UID)", len(got), kills, duplicates)
 }
+
+func TestFault_SIGTERMUnderLoadFinishesAcceptedRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: starts the real binary")
+	}
+	p := startProcess(t, filepath.Join(t.TempDir(), "podium.db"))
+	// A fresh connection per request, so every request is either accepted
+	// (and must then be answered in full) or refused at connect.
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var answered, refused, broken int64
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := client.Get(p.base + "/panels/keeping-the-lights-on")
+				mu.Lock()
+				switch {
+				case err != nil && strings.Contains(err.Error(), "connection refused"):
+					refused++
+				case err != nil && strings.Contains(err.Error(), "connection reset"):
+					// A connection still in the kernel's accept queue when the
+					// listener closes is reset: the server never accepted it.
+					refused++
+				case err != nil:
+					t.Logf("broken: %v", err)
+					broken++
+				default:
+					body, readErr := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if readErr != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("</html>")) {
+						broken++
+					} else {
+						answered++
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(shutdownTimeout + 5*time.Second):
+		t.Fatal("podium did not exit within the shutdown timeout")
+	}
+	close(stop)
+	wg.Wait()
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM; want 0", code)
+	}
+	if answered == 0 || broken != 0 {
+		t.Fatalf("answered %d, refused %d, broken %d; want every accepted request answered in full", answered, refused, broken)
+	}
+	t.Logf("answered %d in full, %d refused after the signal, none broken", answered, refused)
+}
+
+func TestFault_SilentMailServerDoesNotHoldUpSignUps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: starts the real binary")
+	}
+	srv := smtptest.NewServer(t)
+	srv.SetSilent(true)
+	path := filepath.Join(t.TempDir(), "podium.db")
+	p := startProcess(t, path, "PODIUM_SMTP_URL="+srv.URL(), "PODIUM_MAIL_FROM=Podium <events@podium.example>")
+	client := noRedirects()
+	for i := range 20 {
+		if status, _, err := loadForm(t, client, p.base).post(client, fmt.Sprintf("quiet-%d@example.com", i)); err != nil || status != http.StatusSeeOther {
+			t.Fatalf("sign-up %d with a silent mail server = %d, %v", i, status, err)
+		}
+	}
+	if resp, err := client.Get(p.base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz with a silent mail server = %v, %v", resp, err)
+	}
+	p.kill(t)
+	db := openDB(t, path)
+	if queued := count(t, db, "SELECT COUNT(*) FROM outbox_messages WHERE status IN ('queued', 'sending')"); queued != 20 {
+		t.Fatalf("%d messages waiting; want all 20 kept for retry", queued)
+	}
+}
