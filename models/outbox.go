@@ -66,9 +66,10 @@ type OutboxMessage struct {
 const (
 	// MaxDeliveryAttempts with the backoff below spreads retries over about a day.
 	MaxDeliveryAttempts = 30
-	firstRetryDelay     = 30 * time.Second
-	maxRetryDelay       = time.Hour
-	maxErrorLength      = 500
+	// DefaultRetryDelay is the wait after a first failed attempt.
+	DefaultRetryDelay = 30 * time.Second
+	maxRetryDelay     = time.Hour
+	maxErrorLength    = 500
 )
 
 // enqueue writes a message inside the caller's transaction.
@@ -135,7 +136,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) 
 		now := s.Now()
 		for _, r := range results {
 			if err := tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", r.ID, OutboxSending).
-				Updates(deliveryUpdate(r, now)).Error; err != nil {
+				Updates(deliveryUpdate(r, now, s.retryDelay)).Error; err != nil {
 				return err
 			}
 		}
@@ -143,7 +144,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) 
 	})
 }
 
-func deliveryUpdate(r DeliveryResult, now time.Time) map[string]any {
+func deliveryUpdate(r DeliveryResult, now time.Time, first time.Duration) map[string]any {
 	switch {
 	case r.Skip:
 		return map[string]any{"status": OutboxSkipped, "manage_token": "", "lease_until": nil, "last_error": errorText(r.Err)}
@@ -155,15 +156,15 @@ func deliveryUpdate(r DeliveryResult, now time.Time) map[string]any {
 	}
 	return map[string]any{
 		"status": OutboxQueued, "lease_until": nil, "last_error": errorText(r.Err),
-		"next_attempt_at": now.Add(RetryDelay(r.Attempts)),
+		"next_attempt_at": now.Add(RetryDelay(first, r.Attempts)),
 	}
 }
 
 // RetryDelay is the wait after the given number of failed attempts: doubling
-// from 30 seconds up to an hour, with ±20% jitter so a recovering mail server
-// is not hit by every message at once.
-func RetryDelay(attempts int) time.Duration {
-	d := firstRetryDelay
+// from first (30 seconds by default) up to an hour, with ±20% jitter so a
+// recovering mail server is not hit by every message at once.
+func RetryDelay(first time.Duration, attempts int) time.Duration {
+	d := first
 	for i := 1; i < attempts && d < maxRetryDelay; i++ {
 		d *= 2
 	}

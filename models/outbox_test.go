@@ -166,7 +166,7 @@ func TestOutbox_InFlightMessagesReleasedAtStartAndAfterLease(t *testing.T) {
 func TestRetryDelay_DoublesWithJitterUpToAnHour(t *testing.T) {
 	for attempts, base := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 4: 4 * time.Minute, 20: time.Hour} {
 		for range 50 {
-			if d := RetryDelay(attempts); d < base*8/10 || d > base*12/10 {
+			if d := RetryDelay(DefaultRetryDelay, attempts); d < base*8/10 || d > base*12/10 {
 				t.Fatalf("RetryDelay(%d) = %v; want %v ±20%%", attempts, d, base)
 			}
 		}

@@ -23,6 +23,8 @@ type Store struct {
 	now   func() time.Time
 	log   *slog.Logger
 	path  string
+	// retryDelay is the wait after a message's first failed delivery.
+	retryDelay time.Duration
 }
 
 // Option changes how Open builds a Store.
@@ -34,6 +36,10 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithLogger sets the logger used for slow or failed statements.
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 
+// WithRetryDelay sets the wait after a message's first failed delivery;
+// later waits double from it, up to an hour.
+func WithRetryDelay(d time.Duration) Option { return func(s *Store) { s.retryDelay = d } }
+
 // readPoolSize bounds concurrent readers; SQLite in WAL mode lets them run
 // beside the single writer.
 const readPoolSize = 8
@@ -41,7 +47,7 @@ const readPoolSize = 8
 // Open opens (creating if needed) the SQLite database at path and migrates it
 // to the latest schema.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path, retryDelay: DefaultRetryDelay}
 	for _, o := range opts {
 		o(s)
 	}

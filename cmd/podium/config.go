@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"podium/handlers"
 	"podium/mailer"
+	"podium/models"
 )
 
 // config is everything podium serve reads from flags and the environment.
@@ -27,6 +29,9 @@ type config struct {
 	SMTP     string
 	MailFrom string
 	MailName string
+	// RetryAfter is the wait after a message's first failed delivery
+	// (PODIUM_MAIL_RETRY_AFTER); later waits double from it.
+	RetryAfter time.Duration
 	// EmbedOrigins may frame promo cards (PODIUM_EMBED_ORIGINS).
 	EmbedOrigins []string
 	// AdminEmail and AdminPassword create the first owner when no account exists.
@@ -74,6 +79,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.SMTP != "" {
 		if _, err := mailer.ParseURL(cfg.SMTP); err != nil {
 			return cfg, fmt.Errorf("PODIUM_SMTP_URL: %w", err)
+		}
+	}
+	cfg.RetryAfter = models.DefaultRetryDelay
+	if v := getenv("PODIUM_MAIL_RETRY_AFTER"); v != "" {
+		if cfg.RetryAfter, err = time.ParseDuration(v); err != nil || cfg.RetryAfter < time.Second || cfg.RetryAfter > time.Hour {
+			return cfg, fmt.Errorf("PODIUM_MAIL_RETRY_AFTER must be a duration from 1s to 1h, such as 30s or 5m, got %q", v)
 		}
 	}
 	from := getenv("PODIUM_MAIL_FROM")

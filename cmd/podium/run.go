@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	store, err := models.Open(ctx, cfg.DB, models.WithLogger(log))
+	store, err := models.Open(ctx, cfg.DB, models.WithLogger(log), models.WithRetryDelay(cfg.RetryAfter))
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,8 @@ func TestRun_RefusesBadConfiguration(t *testing.T) {
 		"bad proxies":      {[]string{"podium"}, map[string]string{"PODIUM_TRUSTED_PROXIES": "10.0.0.0/33"}},
 		"negative limit":   {[]string{"podium"}, map[string]string{"PODIUM_REGISTER_LIMIT": "-1"}},
 		"bad demo setting": {[]string{"podium"}, map[string]string{"PODIUM_DEMO": "maybe"}},
+		"retry not a time": {[]string{"podium"}, map[string]string{"PODIUM_MAIL_RETRY_AFTER": "soon"}},
+		"retry too eager":  {[]string{"podium"}, map[string]string{"PODIUM_MAIL_RETRY_AFTER": "100ms"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
