@@ -95,7 +95,7 @@ func (h *Handlers) addRegistrant(c *fiber.Ctx) error {
 	if err != nil {
 		return h.afterAction(c, err, "", views.AdminSessionURL(p.ID, s.ID))
 	}
-	h.notify()
+	h.registered(res)
 	h.log.Info("registration by organizer", "account", currentAccount(c).ID, "session", s.ID, "status", res.Registration.Status)
 	h.setFlash(c, views.RegistrantAddedMessage(res), false)
 	return c.Redirect(views.AdminSessionURL(p.ID, s.ID), fiber.StatusSeeOther)

@@ -61,7 +61,7 @@ func (h *Handlers) apiCreateRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return notFoundAs(err, "session", sessionID)
 	}
-	h.notify()
+	h.registered(res)
 	h.log.Info("api: registration", "session", sessionID, "registration", res.Registration.ID,
 		"status", res.Registration.Status, "duplicate", res.Duplicate, "account", currentAccount(c).ID)
 	out, err := h.registrationView(c.UserContext(), res.Registration.ID)

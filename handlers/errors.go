@@ -18,7 +18,7 @@ import (
 // status and a safe page, and logs the original only for server errors.
 func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 	status, heading, message := classify(err)
-	if status >= 500 {
+	if status >= 500 && !errors.Is(err, errStarting) {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	if strings.HasPrefix(c.Path(), "/api/") {
@@ -72,6 +72,8 @@ func classify(err error) (status int, heading, message string) {
 		return fiber.StatusConflict, "Registration closed", "Registration for this session has closed."
 	case errors.Is(err, models.ErrSessionCancelled):
 		return fiber.StatusGone, "Session cancelled", "The organiser has cancelled this session."
+	case errors.Is(err, errStarting):
+		return fiber.StatusServiceUnavailable, "Starting up", "Podium is starting. Please try again in a few seconds."
 	case errors.As(err, &verr):
 		return fiber.StatusUnprocessableEntity, "Please check your details", "Some of the details sent were not valid."
 	case errors.As(err, &ferr) && ferr.Code < 500:

@@ -32,6 +32,12 @@ type Config struct {
 	Notify func()
 	// EmbedOrigins are the origins whose pages may frame promo cards.
 	EmbedOrigins []string
+	// Ready reports whether start-up (migrations, seeding) has finished;
+	// until it has, every route but /healthz and /readyz answers 503. Nil
+	// means ready from the start.
+	Ready func() bool
+	// Metrics, when set, times every request and counts sign-ups.
+	Metrics *Metrics
 }
 
 // Handlers holds the dependencies of every route.
@@ -47,14 +53,19 @@ type Handlers struct {
 	emails         *views.EmailRenderer
 	notify         func()
 	embedOrigins   []string
+	ready          func() bool
+	metrics        *Metrics
 }
 
-// Limits of the HTTP layer.
+// Limits of the HTTP layer. bodyLimit is the largest body any route takes
+// (a sign-up with long answers, an admin form, an API call); routes whose
+// forms are small take less (smallBodyLimit).
 const (
-	bodyLimit    = 64 * 1024
-	readTimeout  = 15 * time.Second
-	writeTimeout = 30 * time.Second
-	idleTimeout  = 120 * time.Second
+	bodyLimit      = 64 * 1024
+	smallBodyLimit = 4 * 1024
+	readTimeout    = 15 * time.Second
+	writeTimeout   = 30 * time.Second
+	idleTimeout    = 120 * time.Second
 )
 
 // New builds the Fiber app with every route.
@@ -73,6 +84,9 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
 	h := &Handlers{
 		store:          cfg.Store,
 		log:            cfg.Logger,
@@ -85,6 +99,8 @@ func New(cfg Config) (*fiber.App, error) {
 		pages:          newPageCache(cfg.Store.Now),
 		notify:         cfg.Notify,
 		embedOrigins:   cfg.EmbedOrigins,
+		ready:          cfg.Ready,
+		metrics:        cfg.Metrics,
 	}
 	app := fiber.New(fiber.Config{
 		Views:                 engine,
@@ -110,6 +126,14 @@ func (h *Handlers) changed(availability bool) {
 		h.pages.invalidate()
 	}
 	h.notify()
+}
+
+// registered is called after a sign-up was answered, from any channel.
+func (h *Handlers) registered(res *models.RegisterResult) {
+	h.changed(res.Full)
+	if h.metrics != nil {
+		h.metrics.observeRegistration(res)
+	}
 }
 
 // render renders a page as the response. It renders into a buffer first, so

@@ -40,7 +40,7 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.changed(res.Full)
+	h.registered(res)
 	h.log.Info("registration", "panel", slug, "session", values.SessionID,
 		"status", res.Registration.Status, "duplicate", res.Duplicate)
 	return c.Redirect(views.RegistrationURL(res.Token), fiber.StatusSeeOther)

@@ -20,6 +20,9 @@ const csrfContextKey = "csrf"
 
 // routes lists every route of the app in one place.
 func (h *Handlers) routes(app *fiber.App) {
+	if h.metrics != nil {
+		app.Use(h.metrics.measure)
+	}
 	app.Use(recover.New())
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
@@ -31,6 +34,8 @@ func (h *Handlers) routes(app *fiber.App) {
 	}))
 
 	app.Get("/healthz", h.healthz)
+	app.Get("/readyz", h.readyz)
+	app.Use(h.whileStarting)
 	app.Use("/public", filesystem.New(filesystem.Config{
 		Root:   http.FS(public.Files),
 		MaxAge: int((24 * time.Hour).Seconds()),
@@ -51,7 +56,7 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Get("/panels/:slug", protect, h.showPanel)
 	app.Post("/panels/:slug/register", h.registerLimiter(), protect, h.createRegistration)
 	app.Get("/registrations/:token", protect, h.showRegistration)
-	app.Post("/registrations/:token/cancel", protect, h.cancelRegistration)
+	app.Post("/registrations/:token/cancel", limitBody(smallBodyLimit), protect, h.cancelRegistration)
 
 	tagged := etag.New(etag.Config{Weak: true})
 	app.Get("/calendar.ics", tagged, h.calendarFeed)
@@ -62,9 +67,9 @@ func (h *Handlers) routes(app *fiber.App) {
 	// The organizer admin: every route after requireAdmin needs a session.
 	admin := app.Group("/admin", protect)
 	admin.Get("/login", h.showLogin)
-	admin.Post("/login", h.loginLimiter(), h.login)
+	admin.Post("/login", limitBody(smallBodyLimit), h.loginLimiter(), h.login)
 	admin.Use(h.requireAdmin)
-	admin.Post("/logout", h.logout)
+	admin.Post("/logout", limitBody(smallBodyLimit), h.logout)
 	h.adminPages(admin)
 
 	// The JSON API: every route needs an API token; no cookies, so no CSRF.
@@ -74,6 +79,17 @@ func (h *Handlers) routes(app *fiber.App) {
 
 	h.embedRoutes(app)
 	app.Use(h.notFound)
+}
+
+// limitBody refuses bodies over n bytes on routes whose forms are small; the
+// app-wide limit (bodyLimit) is for the largest forms.
+func limitBody(n int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if len(c.Body()) > n {
+			return fiber.ErrRequestEntityTooLarge
+		}
+		return c.Next()
+	}
 }
 
 // registerLimiter limits sign-ups per client address per minute.

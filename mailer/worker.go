@@ -37,6 +37,8 @@ type Worker struct {
 	Lease time.Duration
 	// Poll is how often the worker looks for due retries when not woken.
 	Poll time.Duration
+	// Observe, when set, is told the outcome of each batch once recorded.
+	Observe func([]models.DeliveryResult)
 }
 
 // NewWorker builds a worker with defaults suited to a typical relay.
@@ -132,7 +134,13 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	// Record even when ctx has ended: what was sent must not be sent again.
-	return len(claimed), w.store.RecordDeliveries(context.WithoutCancel(ctx), results)
+	if err := w.store.RecordDeliveries(context.WithoutCancel(ctx), results); err != nil {
+		return len(claimed), err
+	}
+	if w.Observe != nil {
+		w.Observe(results)
+	}
+	return len(claimed), nil
 }
 
 // compose renders an outbox message into a mail message.

@@ -60,9 +60,9 @@ func LatestSchemaVersion() int {
 	return len(ms)
 }
 
-// migrate applies every migration newer than the database's version, each in
+// Migrate applies every migration newer than the database's version, each in
 // its own transaction together with the version bump.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error {
 	return s.migrateTo(ctx, -1)
 }
 

@@ -144,20 +144,65 @@ func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) 
 	})
 }
 
-func deliveryUpdate(r DeliveryResult, now time.Time, first time.Duration) map[string]any {
+// Outcome is the status a delivery attempt leaves its message in: sent,
+// skipped, failed (permanently refused, or out of attempts) or queued again.
+func (r DeliveryResult) Outcome() OutboxStatus {
 	switch {
 	case r.Skip:
-		return map[string]any{"status": OutboxSkipped, "manage_token": "", "lease_until": nil, "last_error": errorText(r.Err)}
+		return OutboxSkipped
 	case r.Err == nil:
-		return map[string]any{"status": OutboxSent, "manage_token": "", "lease_until": nil, "sent_at": now, "last_error": ""}
+		return OutboxSent
+	case r.Permanent || r.Attempts >= MaxDeliveryAttempts:
+		return OutboxFailed
 	}
-	if r.Permanent || r.Attempts >= MaxDeliveryAttempts {
+	return OutboxQueued
+}
+
+func deliveryUpdate(r DeliveryResult, now time.Time, first time.Duration) map[string]any {
+	switch r.Outcome() {
+	case OutboxSkipped:
+		return map[string]any{"status": OutboxSkipped, "manage_token": "", "lease_until": nil, "last_error": errorText(r.Err)}
+	case OutboxSent:
+		return map[string]any{"status": OutboxSent, "manage_token": "", "lease_until": nil, "sent_at": now, "last_error": ""}
+	case OutboxFailed:
 		return map[string]any{"status": OutboxFailed, "lease_until": nil, "last_error": errorText(r.Err)}
 	}
 	return map[string]any{
 		"status": OutboxQueued, "lease_until": nil, "last_error": errorText(r.Err),
 		"next_attempt_at": now.Add(RetryDelay(first, r.Attempts)),
 	}
+}
+
+// OutboxStats is what monitoring needs to know about the outbox.
+type OutboxStats struct {
+	// Messages counts messages by status.
+	Messages map[OutboxStatus]int64
+	// OldestWaiting is when the oldest message not yet sent, failed or
+	// skipped was queued; zero when none waits.
+	OldestWaiting time.Time
+}
+
+// OutboxStats counts the outbox by status and finds its oldest waiting message.
+func (s *Store) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	stats := OutboxStats{Messages: map[OutboxStatus]int64{}}
+	var rows []struct {
+		Status OutboxStatus
+		N      int64
+	}
+	db := s.read.WithContext(ctx)
+	if err := db.Model(&OutboxMessage{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return stats, err
+	}
+	for _, r := range rows {
+		stats.Messages[r.Status] = r.N
+	}
+	var oldest []time.Time
+	err := db.Model(&OutboxMessage{}).Where("status IN ?", []OutboxStatus{OutboxQueued, OutboxSending}).
+		Order("id").Limit(1).Pluck("created_at", &oldest).Error
+	if len(oldest) > 0 {
+		stats.OldestWaiting = oldest[0]
+	}
+	return stats, err
 }
 
 // RetryDelay is the wait after the given number of failed attempts: doubling

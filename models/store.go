@@ -47,16 +47,27 @@ const readPoolSize = 8
 // Open opens (creating if needed) the SQLite database at path and migrates it
 // to the latest schema.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	s, err := Connect(path, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.closePools()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Connect opens the database without migrating it, so a server can answer
+// health checks while Migrate runs. Nothing else may use the store before
+// Migrate returns.
+func Connect(path string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path, retryDelay: DefaultRetryDelay}
 	for _, o := range opts {
 		o(s)
 	}
 	var err error
 	if s.write, err = openPool(sqliteDSN(path, connWriter), 1); err != nil {
-		return nil, err
-	}
-	if err := s.migrate(ctx); err != nil {
-		s.closePools()
 		return nil, err
 	}
 	if s.read, err = openPool(sqliteDSN(path, connReader), readPoolSize); err != nil {

@@ -32,6 +32,8 @@ type config struct {
 	// RetryAfter is the wait after a message's first failed delivery
 	// (PODIUM_MAIL_RETRY_AFTER); later waits double from it.
 	RetryAfter time.Duration
+	// MetricsAddr serves Prometheus metrics when set (PODIUM_METRICS_ADDR).
+	MetricsAddr string
 	// EmbedOrigins may frame promo cards (PODIUM_EMBED_ORIGINS).
 	EmbedOrigins []string
 	// AdminEmail and AdminPassword create the first owner when no account exists.
@@ -66,6 +68,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.EmbedOrigins, err = handlers.ParseEmbedOrigins(getenv("PODIUM_EMBED_ORIGINS")); err != nil {
 		return cfg, fmt.Errorf("PODIUM_EMBED_ORIGINS: %w", err)
 	}
+	cfg.MetricsAddr = getenv("PODIUM_METRICS_ADDR")
 	cfg.RegisterLimit = defaultRegisterLimit
 	if v := getenv("PODIUM_REGISTER_LIMIT"); v != "" {
 		if cfg.RegisterLimit, err = strconv.Atoi(v); err != nil || cfg.RegisterLimit < 0 {

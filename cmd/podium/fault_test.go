@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -68,12 +67,7 @@ type process struct {
 
 func startProcess(t *testing.T, db string, env ...string) *process {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeLoopbackAddr(t)
 	cmd := exec.Command(podiumBinary(t), "serve", "--addr", addr, "--db", db)
 	cmd.Env = append(os.Environ(), append([]string{"PODIUM_REGISTER_LIMIT=0", "PODIUM_BASE_URL=http://" + addr}, env...)...)
 	var logs bytes.Buffer
@@ -94,7 +88,7 @@ func startProcess(t *testing.T, db string, env ...string) *process {
 		}
 	})
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get(p.base + "/healthz"); err == nil {
+		if resp, err := http.Get(p.base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return p

@@ -7,7 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"podium/handlers"
@@ -45,57 +47,58 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	store, err := models.Open(ctx, cfg.DB, models.WithLogger(log), models.WithRetryDelay(cfg.RetryAfter))
+	store, err := models.Connect(cfg.DB, models.WithLogger(log), models.WithRetryDelay(cfg.RetryAfter))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if cfg.AdminEmail != "" {
-		if created, err := store.CreateFirstOwner(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
-			return fmt.Errorf("PODIUM_ADMIN_EMAIL: %w", describe(err))
-		} else if created {
-			log.Info("created the first owner account", "email", cfg.AdminEmail)
-		}
-	}
-	if cfg.Demo {
-		if seeded, err := store.SeedDemo(ctx); err != nil {
-			return fmt.Errorf("seed demo panel: %w", err)
-		} else if seeded {
-			log.Info("added the demo panel", "url", cfg.BaseURL+"/panels/keeping-the-lights-on")
-		}
-	}
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	var wg sync.WaitGroup
-	wakeWorker, err := startMail(background, &wg, cfg, store, log)
-	if err != nil {
-		return err
-	}
-	jobs := mailer.NewJobs(store, wakeWorker, log)
+	var wakeWorker func()
+	jobs := mailer.NewJobs(store, func() { wakeWorker() }, log)
 	// After any change, fan-outs start at once and the worker looks for mail.
 	notify := func() {
 		jobs.Wake()
 		wakeWorker()
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = jobs.Run(background) }()
-
+	metrics := handlers.NewMetrics(store)
+	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
 		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
-		EmbedOrigins: cfg.EmbedOrigins,
+		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics,
 	})
 	if err != nil {
 		return err
 	}
+	// Listen before migrating, so /healthz answers and /readyz says
+	// "starting" while a long migration runs.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	log.Info("podium is serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "db", cfg.DB)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, metrics, log)
+	if err != nil {
+		_ = app.Shutdown()
+		return err
+	}
+	defer stopMetrics()
+	if err := start(ctx, cfg, store, log); err != nil {
+		_ = app.Shutdown()
+		return err
+	}
+	if wakeWorker, err = startMail(background, &wg, cfg, store, metrics, log); err != nil {
+		_ = app.Shutdown()
+		return err
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = jobs.Run(background) }()
+	ready.Store(true)
+	log.Info("podium is serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "db", cfg.DB)
 	select {
 	case err := <-served:
 		return err
@@ -113,9 +116,50 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	return nil
 }
 
+// start brings the database up to date and creates what the configuration
+// asks for: the first owner and the demo panel.
+func start(ctx context.Context, cfg config, store *models.Store, log *slog.Logger) error {
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	if cfg.AdminEmail != "" {
+		if created, err := store.CreateFirstOwner(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return fmt.Errorf("PODIUM_ADMIN_EMAIL: %w", describe(err))
+		} else if created {
+			log.Info("created the first owner account", "email", cfg.AdminEmail)
+		}
+	}
+	if cfg.Demo {
+		if seeded, err := store.SeedDemo(ctx); err != nil {
+			return fmt.Errorf("seed demo panel: %w", err)
+		} else if seeded {
+			log.Info("added the demo panel", "url", cfg.BaseURL+"/panels/keeping-the-lights-on")
+		}
+	}
+	return nil
+}
+
+// serveMetrics serves Prometheus metrics on their own address, off the
+// public port; with no address it does nothing.
+func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("PODIUM_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() { _ = srv.Close() }, nil
+}
+
 // startMail starts the outbox worker when a mail server is configured and
 // returns the function that wakes it.
-func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *models.Store, log *slog.Logger) (func(), error) {
+func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *models.Store, metrics *handlers.Metrics, log *slog.Logger) (func(), error) {
 	if cfg.SMTP == "" {
 		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "read them at", cfg.BaseURL+"/admin/outbox")
 		return func() {}, nil
@@ -130,6 +174,7 @@ func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *model
 	}
 	site := views.Site{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, MailName: cfg.MailName}
 	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg), log)
+	worker.Observe = metrics.ObserveDeliveries
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

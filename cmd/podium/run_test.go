@@ -16,16 +16,22 @@ import (
 	"podium/mailer/smtptest"
 )
 
-// startPodium runs the real program on a free port with a fresh database and
-// returns its base URL once /healthz answers.
-func startPodium(t *testing.T, env map[string]string) string {
+// freeLoopbackAddr returns a loopback address with a port free right now.
+func freeLoopbackAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startPodium runs the real program on a free port with a fresh database and
+// returns its base URL once /readyz answers.
+func startPodium(t *testing.T, env map[string]string) string {
+	t.Helper()
+	addr := freeLoopbackAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	args := []string{"podium", "serve", "--addr", addr, "--db", filepath.Join(t.TempDir(), "podium.db")}
@@ -49,14 +55,14 @@ func startPodium(t *testing.T, env map[string]string) string {
 			t.Fatalf("podium exited early: %v", err)
 		default:
 		}
-		if resp, err := http.Get(base + "/healthz"); err == nil {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return base
 			}
 		}
 	}
-	t.Fatal("podium did not become healthy")
+	t.Fatal("podium did not become ready")
 	return ""
 }
 
@@ -98,8 +104,10 @@ func registerDemo(t *testing.T, base, email string) (*http.Client, string) {
 
 func TestRun_DeliversTheInviteOverSMTPWithinSeconds(t *testing.T) {
 	srv := smtptest.NewServer(t)
+	metrics := freeLoopbackAddr(t)
 	base := startPodium(t, map[string]string{
 		"PODIUM_SMTP_URL": srv.URL(), "PODIUM_MAIL_FROM": "Podium Events <events@podium.example>",
+		"PODIUM_METRICS_ADDR": metrics,
 	})
 	registerDemo(t, base, "grace@example.com")
 	deadline := time.Now().Add(10 * time.Second)
@@ -116,6 +124,16 @@ func TestRun_DeliversTheInviteOverSMTPWithinSeconds(t *testing.T) {
 		if !strings.Contains(string(msgs[0].Data), want) {
 			t.Fatalf("message lacks %q:\n%s", want, msgs[0].Data)
 		}
+	}
+	// The metrics, on their own port, saw the sign-up and the delivery.
+	scraped := getBody(t, http.DefaultClient, "http://"+metrics+"/metrics")
+	for _, want := range []string{`podium_registrations_total{result="confirmed"} 1`, `podium_mail_deliveries_total{outcome="sent"} 1`} {
+		if !strings.Contains(scraped, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, scraped)
+		}
+	}
+	if resp, err := http.Get(base + "/metrics"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /metrics on the public port = %v, %v; want 404", resp, err)
 	}
 }
 
