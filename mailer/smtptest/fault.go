@@ -20,6 +20,24 @@ const (
 // Hangup, used as a code, closes the connection without answering.
 const Hangup = 0
 
+// Refusal is one scripted fault the server answered: a message it refused
+// with a 4xx or 5xx reply, or hung up on.
+type Refusal struct {
+	From string
+	// To is the refused recipient for a fault AtRcpt, and every recipient
+	// of the message for a fault AtData.
+	To   []string
+	Code int // the reply code, or Hangup
+	At   Stage
+}
+
+// Refused returns the faults the server has answered so far, oldest first.
+func (s *Server) Refused() []Refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Refusal(nil), s.refused...)
+}
+
 // fault is one scripted answer.
 type fault struct {
 	code int // 400–599, or Hangup

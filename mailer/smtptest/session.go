@@ -65,7 +65,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		f = ss.srv.nextFault()
 	}
 	if f != nil && f.at == AtRcpt {
-		return ss.hit(*f)
+		return ss.hit(*f, []string{to})
 	}
 	if f != nil {
 		ss.dataFault = f
@@ -81,15 +81,17 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	if ss.dataFault != nil {
-		return ss.hit(*ss.dataFault)
+		return ss.hit(*ss.dataFault, ss.to)
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
 	ss.srv.record(Message{From: ss.from, To: slices.Clone(ss.to), Data: data, TLS: isTLS, User: ss.user})
 	return nil
 }
 
-// hit answers a fault: an SMTP error reply, or a closed connection.
-func (ss *session) hit(f fault) error {
+// hit records a fault against the recipients it refuses and answers it: an
+// SMTP error reply, or a closed connection.
+func (ss *session) hit(f fault, to []string) error {
+	ss.srv.refuse(Refusal{From: ss.from, To: slices.Clone(to), Code: f.code, At: f.at})
 	if f.code == Hangup {
 		_ = ss.conn.Conn().Close()
 		return errors.New("smtptest: hung up")
@@ -108,4 +110,10 @@ func (s *Server) record(m Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages = append(s.messages, m)
+}
+
+func (s *Server) refuse(r Refusal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = append(s.refused, r)
 }

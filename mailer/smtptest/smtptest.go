@@ -1,7 +1,8 @@
 // Package smtptest runs a real SMTP server (github.com/emersion/go-smtp) on
 // 127.0.0.1 for tests. It records every message it accepts and can be
 // scripted to refuse messages, to drop connections, to accept connections and
-// never answer, and to stop and start again on the same port.
+// never answer, and to stop and start again on the same port. It also records
+// what it refused and which silent connections the client gave up on.
 //
 //	srv := smtptest.NewServer(t)
 //	srv.FailNext(1, 451, smtptest.AtRcpt)
@@ -11,6 +12,7 @@ package smtptest
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -42,16 +44,20 @@ type Server struct {
 	username  string
 	password  string
 
-	mu       sync.Mutex
-	smtp     *smtp.Server // nil while stopped
-	ln       net.Listener
-	served   chan struct{}
-	parked   []net.Conn // connections accepted while silent
-	silent   bool
-	sessions int
-	messages []Message
-	next     []fault          // FailNext queue, oldest first
-	byRcpt   map[string]fault // FailRecipient rules
+	mu        sync.Mutex
+	smtp      *smtp.Server // nil while stopped
+	ln        net.Listener
+	served    chan struct{}
+	parked    []net.Conn // connections accepted while silent
+	silent    bool
+	held      int            // connections ever accepted while silent
+	abandoned int            // of those, how many the client closed
+	watchers  sync.WaitGroup // one per parked connection, reading until it closes
+	sessions  int
+	messages  []Message
+	refused   []Refusal
+	next      []fault          // FailNext queue, oldest first
+	byRcpt    map[string]fault // FailRecipient rules
 }
 
 type tlsMode int
@@ -158,6 +164,16 @@ func (s *Server) Sessions() int {
 	return s.sessions
 }
 
+// Silenced reports how many connections the server has held unanswered
+// while silent, across restarts, and how many of those the client has since
+// closed: a client that gives up on a hung server shows up in abandoned.
+// Connections closed by Stop are not counted as abandoned.
+func (s *Server) Silenced() (held, abandoned int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held, s.abandoned
+}
+
 // SetSilent switches silent mode. While silent, the server accepts TCP
 // connections and never sends a byte on them, like a hung server; they are
 // closed by Stop. Connections accepted before the switch are unaffected.
@@ -184,6 +200,7 @@ func (s *Server) Stop() {
 	for _, c := range parked {
 		_ = c.Close()
 	}
+	s.watchers.Wait()
 }
 
 // Start listens again on the same port after Stop. Start on a running
@@ -254,5 +271,21 @@ func (s *Server) park(c net.Conn) bool {
 		return false
 	}
 	s.parked = append(s.parked, c)
+	s.held++
+	s.watchers.Add(1)
+	go s.watch(c)
 	return true
+}
+
+// watch reads a parked connection until it closes, to tell a client that
+// gave up (end of stream or reset) from Stop closing it.
+func (s *Server) watch(c net.Conn) {
+	defer s.watchers.Done()
+	_, err := io.Copy(io.Discard, c)
+	if errors.Is(err, net.ErrClosed) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.abandoned++
 }

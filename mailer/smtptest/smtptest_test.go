@@ -3,6 +3,7 @@ package smtptest_test
 import (
 	"errors"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,60 @@ func TestServer_TLS(t *testing.T) {
 	}
 	if !strings.HasPrefix(implicit.URL(), "smtps://") {
 		t.Errorf("URL() = %q, want smtps://", implicit.URL())
+	}
+}
+
+func TestServer_RefusedRecordsEachScriptedFault(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	srv.FailNext(1, 451, smtptest.AtRcpt)
+	srv.FailRecipient("bounce@example.com", 554, smtptest.AtData)
+	_ = send(srv, "first@example.com", nil)
+	_ = send(srv, "bounce@example.com", nil)
+	if err := send(srv, "ok@example.com", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []smtptest.Refusal{
+		{From: "from@example.com", To: []string{"first@example.com"}, Code: 451, At: smtptest.AtRcpt},
+		{From: "from@example.com", To: []string{"bounce@example.com"}, Code: 554, At: smtptest.AtData},
+	}
+	if got := srv.Refused(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Refused() = %+v, want %+v", got, want)
+	}
+}
+
+func TestServer_SilencedCountsConnectionsTheClientAbandons(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	srv.SetSilent(true)
+	gaveUp, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	waitSilenced(t, srv, 2, 0)
+	gaveUp.Close()
+	waitSilenced(t, srv, 2, 1)
+	srv.Stop() // closes kept from the server's side: not abandoned
+	if held, abandoned := srv.Silenced(); held != 2 || abandoned != 1 {
+		t.Fatalf("after Stop: Silenced() = %d, %d; want 2, 1", held, abandoned)
+	}
+}
+
+// waitSilenced waits until Silenced reports held and abandoned.
+func waitSilenced(t *testing.T, srv *smtptest.Server, held, abandoned int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, a := srv.Silenced()
+		if h == held && a == abandoned {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Silenced() = %d, %d; want %d, %d", h, a, held, abandoned)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
