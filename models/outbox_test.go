@@ -174,7 +174,7 @@ func TestRetryDelay_DoublesWithJitterUpToAnHour(t *testing.T) {
 }
 
 // addRegistrations inserts n confirmed registrations directly, for fan-out sizes.
-func addRegistrations(t *testing.T, s *Store, sessionID int64, n int, status RegistrationStatus) {
+func addRegistrations(t testing.TB, s *Store, sessionID int64, n int, status RegistrationStatus) {
 	t.Helper()
 	regs := make([]Registration, n)
 	for i := range regs {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // RegistrationStatus is where a registration stands.
@@ -116,7 +115,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	emailKey, _ := normaliseEmail(in.Email)
 	token, tokenHash := newManageToken()
 	res := &RegisterResult{Token: token}
-	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+	err := s.inGroupTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		sess, err := rules.session(tx, in.SessionID, now)
 		if err != nil {
@@ -127,7 +126,10 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			return err
 		}
 		var existing Registration
-		err = tx.Where("session_id = ? AND email_key = ? AND status <> ?", sess.ID, emailKey, RegistrationCancelled).
+		// The status is written out, not bound, so SQLite can use the
+		// partial unique index on active registrations: a bound value
+		// would make it scan every registration of the session.
+		err = tx.Where("session_id = ? AND email_key = ? AND status <> 'cancelled'", sess.ID, emailKey).
 			Take(&existing).Error
 		if err == nil {
 			// The address already has a place: tell its owner again, with a
@@ -229,17 +231,26 @@ func registrationNotice(reg *Registration, sess *Session, token string) OutboxMe
 }
 
 // lockedSession reads a session of a published panel inside a write
-// transaction (which already holds SQLite's write lock).
+// transaction (which already holds SQLite's write lock). Two primary-key
+// reads are much cheaper in SQLite than one join, and this is on every
+// sign-up's critical path.
 func lockedSession(tx *gorm.DB, panelID, sessionID int64) (*Session, error) {
-	var sess Session
-	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-		Joins("JOIN panels ON panels.id = sessions.panel_id AND panels.status = ?", PanelPublished).
-		Where("sessions.id = ? AND sessions.panel_id = ?", sessionID, panelID).
-		Take(&sess).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, &ValidationError{Fields: map[string]string{"session": "Choose one of the sessions listed."}}
+	notListed := &ValidationError{Fields: map[string]string{"session": "Choose one of the sessions listed."}}
+	sess, err := sessionForUpdate(tx, sessionID)
+	if errors.Is(err, ErrNotFound) || (err == nil && sess.PanelID != panelID) {
+		return nil, notListed
 	}
-	return &sess, err
+	if err != nil {
+		return nil, err
+	}
+	var published []int64
+	if err := tx.Model(&Panel{}).Where("id = ? AND status = ?", panelID, PanelPublished).Pluck("id", &published).Error; err != nil {
+		return nil, err
+	}
+	if len(published) == 0 {
+		return nil, notListed
+	}
+	return sess, nil
 }
 
 // claimSeat takes a seat if one is free, else a waitlist place if the session

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+	"gorm.io/gorm/callbacks"
 	"gorm.io/gorm/logger"
 )
 
@@ -25,6 +26,8 @@ type Store struct {
 	path  string
 	// retryDelay is the wait after a message's first failed delivery.
 	retryDelay time.Duration
+	// group commits concurrent sign-ups together.
+	group *txGroup
 }
 
 // Option changes how Open builds a Store.
@@ -62,7 +65,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // health checks while Migrate runs. Nothing else may use the store before
 // Migrate returns.
 func Connect(path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path, retryDelay: DefaultRetryDelay}
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path, retryDelay: DefaultRetryDelay, group: newTxGroup()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -96,6 +99,7 @@ func sqliteDSN(path string, kind connKind) string {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", "FULL")
+	q.Set("_stmt_cache_size", "64")
 	switch kind {
 	case connWriter:
 		q.Set("_txlock", "immediate")
@@ -112,6 +116,11 @@ func openPool(dsn string, size int) (*gorm.DB, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	// Inserts learn their new id from SQLite's last insert rowid rather
+	// than RETURNING, which costs SQLite a temporary table per insert.
+	if err := db.Callback().Create().Replace("gorm:create", callbacks.Create(&callbacks.Config{LastInsertIDReversed: true})); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	sqlDB, err := db.DB()

@@ -28,7 +28,7 @@ func (c *testClock) Set(t time.Time) {
 
 var testNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
-func newTestStore(t *testing.T) (*Store, *testClock) {
+func newTestStore(t testing.TB) (*Store, *testClock) {
 	t.Helper()
 	clock := &testClock{now: testNow}
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "podium.db"), WithClock(clock.Now))
@@ -41,7 +41,7 @@ func newTestStore(t *testing.T) (*Store, *testClock) {
 
 // newTestPanel stores a published panel with one session of the given
 // capacity starting a week after testNow.
-func newTestPanel(t *testing.T, s *Store, capacity int, waitlist bool) (*Panel, *Session) {
+func newTestPanel(t testing.TB, s *Store, capacity int, waitlist bool) (*Panel, *Session) {
 	t.Helper()
 	p := &Panel{
 		Title:  "Test panel",

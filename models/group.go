@@ -1,0 +1,125 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// maxGroup bounds how many sign-ups share one transaction, so one commit
+// never holds the write lock for long.
+const maxGroup = 128
+
+// txGroup commits concurrent sign-ups together. Every sign-up is its own
+// write transaction in meaning, but a durable commit costs an fsync, and on
+// one write connection the fsyncs queue up: with many people signing up at
+// once, Podium would spend its time waiting for the disk. So callers queue
+// their work; one of them (the leader) runs everything queued so far in one
+// transaction, each piece inside its own SAVEPOINT, and commits once. A
+// piece that fails is rolled back to its savepoint alone; the others are not
+// affected. Nobody is answered before the commit that holds their work.
+type txGroup struct {
+	mu      sync.Mutex
+	pending []*groupedTx
+	// lead is held by the caller that is running batches.
+	lead chan struct{}
+}
+
+type groupedTx struct {
+	ctx  context.Context
+	fn   func(tx *gorm.DB) error
+	done chan error
+}
+
+func newTxGroup() *txGroup { return &txGroup{lead: make(chan struct{}, 1)} }
+
+// inGroupTx runs fn in a write transaction that it may share with other
+// callers of inGroupTx, as described on txGroup. fn must only touch the
+// database through tx, and its effects outside the database must wait until
+// inGroupTx returns nil.
+func (s *Store) inGroupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	g := s.group
+	me := &groupedTx{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, me)
+	g.mu.Unlock()
+	for {
+		select {
+		case err := <-me.done:
+			return err
+		case g.lead <- struct{}{}:
+		}
+		// This caller leads: it runs batches until its own work is done,
+		// then hands over to whoever waits.
+		for {
+			select {
+			case err := <-me.done:
+				<-g.lead
+				return err
+			default:
+			}
+			g.mu.Lock()
+			n := min(len(g.pending), maxGroup)
+			batch := g.pending[:n:n]
+			g.pending = g.pending[n:]
+			g.mu.Unlock()
+			if n == 0 {
+				// Another leader ran this caller's work; its answer is on
+				// the way.
+				<-g.lead
+				break
+			}
+			s.runGroup(batch)
+		}
+	}
+}
+
+// runGroup runs a batch in one transaction and answers every caller.
+func (s *Store) runGroup(batch []*groupedTx) {
+	errs := make([]error, len(batch))
+	// The batch is not bound to any one caller's context: a client that went
+	// away must not take its neighbours' sign-ups with it.
+	err := s.write.WithContext(context.Background()).Transaction(func(tx *gorm.DB) error {
+		for i, g := range batch {
+			if errs[i] = g.ctx.Err(); errs[i] != nil {
+				continue
+			}
+			name := "signup" + strconv.Itoa(i)
+			if err := tx.SavePoint(name).Error; err != nil {
+				return err
+			}
+			if errs[i] = runGrouped(tx, g.fn); errs[i] != nil {
+				// A failed rollback means SQLite ended the transaction
+				// itself (disk full, I/O error): nothing in it stands.
+				if err := tx.RollbackTo(name).Error; err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, g := range batch {
+		if err != nil {
+			errs[i] = err
+		}
+		g.done <- errs[i]
+	}
+}
+
+// runGrouped runs one caller's work, turning a panic into its error so the
+// leader goes on answering the rest of the batch.
+func runGrouped(tx *gorm.DB, fn func(tx *gorm.DB) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sign-up failed: %v", r)
+		}
+	}()
+	return fn(tx)
+}
