@@ -63,9 +63,11 @@ type Handlers struct {
 const (
 	bodyLimit      = 64 * 1024
 	smallBodyLimit = 4 * 1024
-	readTimeout    = 15 * time.Second
-	writeTimeout   = 30 * time.Second
-	idleTimeout    = 120 * time.Second
+	// writeBufferSize holds a whole public page with its headers.
+	writeBufferSize = 32 * 1024
+	readTimeout     = 15 * time.Second
+	writeTimeout    = 30 * time.Second
+	idleTimeout     = 120 * time.Second
 )
 
 // New builds the Fiber app with every route.
@@ -103,9 +105,11 @@ func New(cfg Config) (*fiber.App, error) {
 		metrics:        cfg.Metrics,
 	}
 	app := fiber.New(fiber.Config{
-		Views:                 engine,
-		ErrorHandler:          h.handleError,
-		BodyLimit:             bodyLimit,
+		Views:        engine,
+		ErrorHandler: h.handleError,
+		BodyLimit:    bodyLimit,
+		// A public page fits the write buffer, so it leaves in one write.
+		WriteBufferSize:       writeBufferSize,
 		ReadTimeout:           readTimeout,
 		WriteTimeout:          writeTimeout,
 		IdleTimeout:           idleTimeout,

@@ -3,17 +3,21 @@ package views
 import (
 	"bytes"
 	"html"
+	"io"
 	"sort"
 )
 
 // Placeholders let a rendered panel page be cached and shared: the page is
 // rendered once with these in place of the per-visitor form values, and
-// Fill puts each visitor's values in. They are plain ASCII that
-// html/template leaves as they are in an attribute value.
+// Fill puts each visitor's values in. html/template leaves them as they are
+// in an attribute value. Each ends with a word joiner (U+2060), a format
+// character the models refuse in every text of a panel, so an organizer
+// cannot write a placeholder into the page and have every visitor's
+// referrer shown in its place.
 const (
-	TokenPlaceholder    = "podium-placeholder-csrf"
-	SourcePlaceholder   = "podium-placeholder-source"
-	ReferrerPlaceholder = "podium-placeholder-referrer"
+	TokenPlaceholder    = "podium-placeholder-csrf\u2060"
+	SourcePlaceholder   = "podium-placeholder-source\u2060"
+	ReferrerPlaceholder = "podium-placeholder-referrer\u2060"
 )
 
 // PlaceholderForm is the sign-up form of a cached page.
@@ -25,11 +29,10 @@ func PlaceholderForm() RegistrationForm {
 }
 
 // Fillable is a rendered page cut at its placeholders once, so filling it
-// per visitor is one allocation and copy, not a search of the page.
+// per visitor is a copy, not a search of the page.
 type Fillable struct {
 	parts [][]byte // the page between placeholders
 	slots []int    // which value follows parts[i]: 0 token, 1 source, 2 referrer
-	size  int
 }
 
 // NewFillable cuts a rendered page at its placeholders.
@@ -47,7 +50,7 @@ func NewFillable(page []byte) Fillable {
 		}
 	}
 	sort.Slice(cuts, func(i, j int) bool { return cuts[i].at < cuts[j].at })
-	f := Fillable{size: len(page)}
+	var f Fillable
 	prev := 0
 	for _, c := range cuts {
 		f.parts = append(f.parts, page[prev:c.at])
@@ -58,19 +61,23 @@ func NewFillable(page []byte) Fillable {
 	return f
 }
 
-// Fill returns the page with the visitor's CSRF token, utm_source and
-// referrer, escaped for the attribute values they stand in.
-func (f Fillable) Fill(token, source, referrer string) []byte {
+// Fill writes the page with the visitor's CSRF token, utm_source and
+// referrer, escaped for the attribute values they stand in. Written into a
+// response's pooled body buffer, it allocates nothing per page.
+func (f Fillable) Fill(w io.Writer, token, source, referrer string) error {
 	values := [3]string{html.EscapeString(token), html.EscapeString(clipRunes(source, 100)),
 		html.EscapeString(clipRunes(referrer, 500))}
-	out := make([]byte, 0, f.size+len(values[0])+len(values[1])+len(values[2]))
 	for i, part := range f.parts {
-		out = append(out, part...)
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
 		if i < len(f.slots) {
-			out = append(out, values[f.slots[i]]...)
+			if _, err := io.WriteString(w, values[f.slots[i]]); err != nil {
+				return err
+			}
 		}
 	}
-	return out
+	return nil
 }
 
 func clipRunes(s string, n int) string {
