@@ -64,7 +64,7 @@ const (
 	bodyLimit      = 64 * 1024
 	smallBodyLimit = 4 * 1024
 	// writeBufferSize holds a whole public page with its headers.
-	writeBufferSize = 32 * 1024
+	writeBufferSize = 16 * 1024
 	readTimeout     = 15 * time.Second
 	writeTimeout    = 30 * time.Second
 	idleTimeout     = 120 * time.Second
