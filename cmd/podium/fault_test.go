@@ -28,8 +28,8 @@ import (
 )
 
 // These tests start the real podium binary as a subprocess and hurt it:
-// kill -9 in the middle of a burst and of a fan-out, SIGTERM under load, a
-// mail server that never answers.
+// kill -9 in the middle of a burst and of a fan-out, SIGTERM under load.
+// fault_mail_test.go does the same to its mail server.
 
 var (
 	buildOnce sync.Once
@@ -460,28 +460,4 @@ func TestFault_SIGTERMUnderLoadFinishesAcceptedRequests(t *testing.T) {
 		t.Fatalf("answered %d, refused %d, broken %d; want every accepted request answered in full", answered, refused, broken)
 	}
 	t.Logf("answered %d in full, %d refused after the signal, none broken", answered, refused)
-}
-
-func TestFault_SilentMailServerDoesNotHoldUpSignUps(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
-	srv := smtptest.NewServer(t)
-	srv.SetSilent(true)
-	path := filepath.Join(t.TempDir(), "podium.db")
-	p := startProcess(t, path, "PODIUM_SMTP_URL="+srv.URL(), "PODIUM_MAIL_FROM=Podium <events@podium.example>")
-	client := noRedirects()
-	for i := range 20 {
-		if status, _, err := loadForm(t, client, p.base).post(client, fmt.Sprintf("quiet-%d@example.com", i)); err != nil || status != http.StatusSeeOther {
-			t.Fatalf("sign-up %d with a silent mail server = %d, %v", i, status, err)
-		}
-	}
-	if resp, err := client.Get(p.base + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("healthz with a silent mail server = %v, %v", resp, err)
-	}
-	p.kill(t)
-	db := openDB(t, path)
-	if queued := count(t, db, "SELECT COUNT(*) FROM outbox_messages WHERE status IN ('queued', 'sending')"); queued != 20 {
-		t.Fatalf("%d messages waiting; want all 20 kept for retry", queued)
-	}
 }
