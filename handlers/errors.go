@@ -111,6 +111,7 @@ func (h *Handlers) renderMessage(c *fiber.Ctx, status int, heading, message stri
 }
 
 func (h *Handlers) notFound(c *fiber.Ctx) error {
+	c.Locals(unmatchedKey, true)
 	return models.ErrNotFound
 }
 

@@ -68,6 +68,7 @@ func TestMetrics_CountRequestsSignUpsAndTheOutbox(t *testing.T) {
 	assertStatus(t, env.browser(t).signUp("counted", person("second@example.com")), http.StatusSeeOther)
 	assertStatus(t, env.browser(t).signUp("counted", person("first@example.com")), http.StatusSeeOther)
 	b.get("/nowhere/" + strings.Repeat("x", 10))
+	b.get("/panels/no-such-panel")
 	metrics.ObserveDeliveries([]models.DeliveryResult{{ID: 1, Attempts: 1}, {ID: 2, Attempts: 1, Err: io.EOF}})
 
 	rec := httptest.NewRecorder()
@@ -77,6 +78,7 @@ func TestMetrics_CountRequestsSignUpsAndTheOutbox(t *testing.T) {
 		`podium_http_request_duration_seconds_count{code="200",method="GET",route="/panels/:slug"} 3`,
 		`podium_http_request_duration_seconds_count{code="303",method="POST",route="/panels/:slug/register"} 3`,
 		`podium_http_request_duration_seconds_count{code="404",method="GET",route="unmatched"} 1`,
+		`podium_http_request_duration_seconds_count{code="404",method="GET",route="/panels/:slug"} 1`,
 		`podium_registrations_total{result="confirmed"} 1`,
 		`podium_registrations_total{result="waitlisted"} 1`,
 		`podium_registrations_total{result="duplicate"} 1`,

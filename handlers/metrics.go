@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -83,14 +84,20 @@ func (m *Metrics) measure(c *fiber.Ctx) error {
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}
-	code := c.Response().StatusCode()
 	route := c.Route().Path
-	if code == fiber.StatusNotFound {
+	if c.Locals(unmatchedKey) != nil {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(code)).Observe(time.Since(start).Seconds())
+	// The method is cloned: Fiber's string points into a reused buffer, and
+	// the metric keeps its label values.
+	m.requests.WithLabelValues(strings.Clone(c.Method()), route, strconv.Itoa(c.Response().StatusCode())).
+		Observe(time.Since(start).Seconds())
 	return nil
 }
+
+// unmatchedKey marks a request no route matched, so its path, which anyone
+// can choose, never becomes a label.
+const unmatchedKey = "podium-unmatched"
 
 // outboxCollector reads the outbox's depth and age at scrape time.
 type outboxCollector struct{ store *models.Store }
