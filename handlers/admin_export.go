@@ -42,6 +42,11 @@ func (h *Handlers) exportSessionRegistrants(c *fiber.Ctx) error {
 // views.CSVExport. The stream runs after the handler returns, so it uses
 // only copied values, never c.
 func (h *Handlers) streamCSV(c *fiber.Ctx, q models.RegistrantQuery, questions []models.Question, filename string) error {
+	// Checked before the answer starts: once rows stream, a refusal could
+	// only cut the file short under a 200.
+	if err := q.Validate(); err != nil {
+		return err
+	}
 	ctx := context.WithoutCancel(c.UserContext())
 	store, log := h.store, h.log
 	setPrivateHeaders(c)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -46,6 +47,11 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if err != nil || (mediaType != fiber.MIMEApplicationJSON && !strings.HasSuffix(mediaType, "+json")) {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType,
 			"Send the body as JSON, with Content-Type: application/json.")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and store
+	// the garbled text; JSON must be UTF-8 (RFC 8259), so it is refused.
+	if !utf8.Valid(c.Body()) {
+		return fiber.NewError(fiber.StatusBadRequest, "The body is not valid UTF-8: send JSON encoded as UTF-8.")
 	}
 	// The body is copied so nothing decoded points into Fiber's reused memory.
 	dec := json.NewDecoder(bytes.NewReader(bytes.Clone(c.Body())))

@@ -42,12 +42,19 @@ func (q RegistrantQuery) pageSize() int {
 	}
 }
 
-// filter adds the query's conditions, not its cursor or limit.
-func (q RegistrantQuery) filter(db *gorm.DB) (*gorm.DB, error) {
+// Validate refuses a status the list cannot be filtered by.
+func (q RegistrantQuery) Validate() error {
 	switch q.Status {
 	case "", RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled:
-	default:
-		return nil, &ValidationError{Fields: map[string]string{"status": "Choose confirmed, waitlisted or cancelled."}}
+		return nil
+	}
+	return &ValidationError{Fields: map[string]string{"status": "Choose confirmed, waitlisted or cancelled."}}
+}
+
+// filter adds the query's conditions, not its cursor or limit.
+func (q RegistrantQuery) filter(db *gorm.DB) (*gorm.DB, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
 	}
 	if q.SessionID != 0 {
 		db = db.Where("registrations.session_id = ?", q.SessionID)

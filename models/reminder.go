@@ -73,7 +73,8 @@ func validReminders(m Minutes) bool {
 		return false
 	}
 	for _, v := range m {
-		if v <= 0 || time.Duration(v)*time.Minute > maxReminderLead {
+		// Compared in minutes: a huge number of minutes overflows a Duration.
+		if v <= 0 || v > int(maxReminderLead/time.Minute) {
 			return false
 		}
 	}

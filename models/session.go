@@ -22,6 +22,13 @@ const (
 	MaxCapacity = 1_000_000
 )
 
+// A session starts in the years the session form takes (1970 to 9999) and,
+// however long it lasts, ends before iCalendar's four-digit years run out.
+var (
+	earliestStart = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	latestStart   = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Add(-time.Second)
+)
+
 // Session is one scheduled occurrence of a panel.
 type Session struct {
 	ID              int64
@@ -137,15 +144,21 @@ func (s *Session) normalise() {
 func (s *Session) validationMessages() map[string]string {
 	v := &validator{}
 	v.check(!s.StartsAt.IsZero(), "starts_at", "Enter the start date and time.")
-	v.check(s.DurationMinutes > 0 && time.Duration(s.DurationMinutes)*time.Minute <= maxSessionDuration,
+	v.check(!s.StartsAt.Before(earliestStart) && !s.StartsAt.After(latestStart), "starts_at",
+		"Enter a start from 1970 to 30 December 9999.")
+	// Compared in minutes: a huge number of minutes overflows a Duration.
+	v.check(s.DurationMinutes > 0 && s.DurationMinutes <= int(maxSessionDuration/time.Minute),
 		"duration_minutes", "Enter a duration between 1 minute and 24 hours.")
 	_, err := loadZone(s.TimeZone)
 	v.check(err == nil, "time_zone", "Choose a time zone such as Europe/London.")
 	v.check(s.Capacity >= 0 && s.Capacity <= MaxCapacity, "capacity",
 		"Enter a capacity from 0 (unlimited) to 1,000,000.")
 	v.check(s.JoinURL == "" || validJoinURL(s.JoinURL), "join_url", "Enter a join link starting with https://.")
-	v.check(len(s.Venue) <= 500, "venue", "Keep the venue under 500 characters.")
+	v.check(len(s.Venue) <= 500 && isPlainText(s.Venue), "venue",
+		"Keep the venue under 500 characters, without control characters.")
 	v.check(s.JoinURL != "" || strings.TrimSpace(s.Venue) != "", "join_url", "Give a join link or a venue.")
+	v.check(s.RegistrationClosesAt == nil || !s.RegistrationClosesAt.Before(earliestStart),
+		"registration_closes_at", "Enter a closing time after 1970.")
 	v.check(s.RegistrationClosesAt == nil || !s.RegistrationClosesAt.After(s.EndsAt()),
 		"registration_closes_at", "Registration must close before the session ends.")
 	v.check(s.Status == "" || s.Status == SessionScheduled || s.Status == SessionCancelled,
@@ -156,5 +169,5 @@ func (s *Session) validationMessages() map[string]string {
 func validJoinURL(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil && len(raw) <= 2000 &&
-		!strings.ContainsAny(raw, " \t\r\n\"'<>")
+		!strings.ContainsAny(raw, " \t\r\n\"'<>") && isPlainLine(raw)
 }
