@@ -14,6 +14,8 @@ func adminFormTargets() []formTarget {
 		panelCreateTarget(), panelEditTarget(), questionsTarget(), sessionCreateTarget(), sessionEditTarget(),
 		sessionCancelTarget(), registrantAddTarget(), registrantActionsTarget(), panelActionsTarget(),
 		accountCreateTarget(), accountDeleteTarget(), tokenCreateTarget(), tokenRevokeTarget(), outboxResendTarget(),
+		// The sign-out button: a valid form would end the owner's session.
+		{name: "sign-out", page: "/admin", path: "/admin/logout"},
 	}
 	for i := range targets {
 		targets[i].admin = true
