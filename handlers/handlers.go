@@ -108,6 +108,10 @@ func New(cfg Config) (*fiber.App, error) {
 		Views:        engine,
 		ErrorHandler: h.handleError,
 		BodyLimit:    bodyLimit,
+		// No form of Podium's is multipart: parsing one only when a handler
+		// asks lets a broken multipart body reach the error handler (and so
+		// get problem+json under /api/) instead of failing before routing.
+		DisablePreParseMultipartForm: true,
 		// A public page fits the write buffer, so it leaves in one write.
 		WriteBufferSize:       writeBufferSize,
 		ReadTimeout:           readTimeout,

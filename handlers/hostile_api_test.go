@@ -66,6 +66,8 @@ func apiBodyCases() []apiCase {
 		{name: "urlencoded form", contentType: "application/x-www-form-urlencoded", status: 415, msg: notJSON},
 		{name: "multipart", contentType: "multipart/form-data; boundary=x", raw: "--x\r\nContent-Disposition: form-data; " +
 			"name=\"title\"\r\n\r\nx\r\n--x--\r\n", sendRaw: true, status: 415, msg: notJSON},
+		{name: "broken multipart", contentType: "multipart/form-data; boundary=x", raw: "--x\r\nContent-Disposition: form-data; " +
+			"name=\"_csrf\"\r\n\r\nabc\r\n--x", sendRaw: true, status: 415, msg: notJSON},
 		{name: "no Content-Type", contentType: "-", status: 415, msg: notJSON},
 		{name: "broken Content-Type", contentType: "application/json; charset", status: 415, msg: notJSON},
 		rawBody("empty body", "", 400, "The body is empty"),
