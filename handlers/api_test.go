@@ -1,16 +1,13 @@
 package handlers
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"podium/models"
 )
@@ -177,14 +174,7 @@ func TestAPI_RefusesABodyOverTheLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	p := assertProblem(t, response{status: resp.StatusCode, header: resp.Header, body: string(raw)}, http.StatusRequestEntityTooLarge)
+	p := assertProblem(t, readResponse(t, conn), http.StatusRequestEntityTooLarge)
 	if !strings.Contains(p.Detail, "too large") {
 		t.Fatalf("detail = %q", p.Detail)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bufio"
 	"context"
 
 	"html"
@@ -233,4 +234,17 @@ func serveOnLoopback(t *testing.T, app *fiber.App) string {
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
 	return "http://" + ln.Addr().String()
+}
+
+// readResponse reads one HTTP response from a raw connection.
+func readResponse(t *testing.T, conn net.Conn) response {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(raw)}
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // formTarget is an HTML form and the hostile submissions of it.
@@ -249,14 +247,7 @@ func (e *hostileEnv) overTheWire(t *testing.T, method, path, contentType string,
 	if _, err := io.WriteString(conn, head.String()+body); err != nil {
 		t.Fatal(err)
 	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: string(raw)}
+	return readResponse(t, conn)
 }
 
 // brokenMultipart is a multipart body whose closing boundary never comes.
