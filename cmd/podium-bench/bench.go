@@ -4,126 +4,115 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
-	"podium/handlers"
-	"podium/mailer"
 	"podium/models"
-	"podium/views"
 )
 
-// server is Podium running in this process.
-type server struct {
-	base   string
-	dbPath string
-	store  *models.Store
-	worker *mailer.Worker
+// bench is one run against podium serve in a child process.
+type bench struct {
+	o      options
+	store  *models.Store // the bench's own connection to the server's database
+	server *server
 	sink   *sink
+	// The panels the phases use, made before the server starts.
+	register, race, fanout *models.Panel
+	token                  string // an owner's API token, as an organizer's tool holds one
 }
 
-func startServer(ctx context.Context, dir string) (*server, error) {
-	s := &server{dbPath: filepath.Join(dir, "podium.db")}
-	var err error
-	if s.store, err = models.Open(ctx, s.dbPath); err != nil {
-		return nil, err
-	}
-	if s.sink, err = startSink(); err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s.base = "http://" + ln.Addr().String()
-	site := views.Site{BaseURL: s.base, MailFrom: "bench@podium.example", MailName: "Podium Bench"}
-	renderer, err := views.NewEmailRenderer()
-	if err != nil {
-		return nil, err
-	}
-	smtpCfg, err := mailer.ParseURL("smtp://" + s.sink.addr)
-	if err != nil {
-		return nil, err
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	s.worker = mailer.NewWorker(s.store, renderer, site, mailer.NewSender(smtpCfg), quiet)
-	app, err := handlers.New(handlers.Config{Store: s.store, BaseURL: s.base, Logger: quiet,
-		MailFrom: site.MailFrom, MailName: site.MailName, Notify: s.worker.Notify})
-	if err != nil {
-		return nil, err
-	}
-	go func() { _ = app.Listener(ln) }()
-	return s, nil
-}
+// Bounds on waiting for the server's background work.
+const (
+	drainTimeout  = 2 * time.Minute
+	fanoutTimeout = 5 * time.Minute
+)
 
-func benchInProcess(ctx context.Context, o options, out io.Writer) error {
+func benchServer(ctx context.Context, o options, out io.Writer) error {
 	dir, err := os.MkdirTemp("", "podium-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startServer(ctx, dir)
+	fmt.Fprintln(out, "Building podium...")
+	binary, err := buildServer(ctx, dir)
 	if err != nil {
 		return err
 	}
-	defer srv.store.Close()
+	dbPath := filepath.Join(dir, "podium.db")
+	b := &bench{o: o}
+	if b.store, err = models.Open(ctx, dbPath); err != nil {
+		return err
+	}
+	defer b.store.Close()
 	fmt.Fprintf(out, "Preparing fixtures (%d registrations, %d fan-out registrants, %d feed sessions)...\n",
 		o.seeded, o.fanout, o.feedSessions)
+	if err := b.prepare(ctx, dbPath); err != nil {
+		return err
+	}
+	if b.sink, err = startSink(); err != nil {
+		return err
+	}
+	defer b.sink.close()
+	if b.server, err = startServer(ctx, binary, dbPath, b.sink.addr); err != nil {
+		return err
+	}
+	defer b.server.stop()
+	pid := b.server.cmd.Process.Pid
+	fmt.Fprintf(out, "podium serve is running as pid %d at %s\n", pid, b.server.base)
 	var rows []result
-	for _, phase := range []func(context.Context, *server, options) (result, error){
-		phaseLanding, phaseRegister, phaseRace, phaseFanout, phaseFeed,
+	// The feed comes before the fan-out, whose delivery goes on in the
+	// server after its phase ends.
+	for _, phase := range []func(context.Context) (result, error){
+		b.landingPhase, b.registerPhase, b.racePhase, b.feedPhase, b.fanoutPhase,
 	} {
-		r, err := phase(ctx, srv, o)
+		r, err := phase(ctx)
+		if err == nil {
+			err = ctx.Err()
+		}
 		if err != nil {
 			return err
 		}
 		rows = append(rows, r)
 	}
-	rows = append(rows, result{phase: "peak RSS (server and load generator)", note: peakRSS()})
+	rows = append(rows,
+		result{phase: fmt.Sprintf("peak RSS of the server (podium serve, pid %d)", pid), note: peakRSS(strconv.Itoa(pid))},
+		result{phase: "peak RSS of the load generator (podium-bench)", note: peakRSS("self")})
 	printTable(out, rows)
-	return nil
+	return b.server.stop()
 }
 
-func phaseLanding(ctx context.Context, srv *server, o options) (result, error) {
-	if _, err := addPanel(ctx, srv.store, "bench-landing", false, 0); err != nil {
-		return result{}, err
-	}
-	return landing(ctx, srv.base, o)
+func (b *bench) landingPhase(ctx context.Context) (result, error) {
+	return landing(ctx, b.server.base, b.o)
 }
 
 func landing(ctx context.Context, base string, o options) (result, error) {
 	client := newClient(o.conns)
+	defer client.CloseIdleConnections()
 	u := base + "/panels/bench-landing"
 	n, lat, failed, took := hammer(ctx, o.conns, o.duration, func(int, int) error { return getOK(client, u) })
 	return result{phase: fmt.Sprintf("landing page GET, %d conns", o.conns), count: n, rate: float64(n) / took.Seconds(),
 		p50: lat.percentile(0.5), p99: lat.percentile(0.99), errors: failed}, nil
 }
 
-func phaseRegister(ctx context.Context, srv *server, o options) (result, error) {
-	p, err := addPanel(ctx, srv.store, "bench-register", false, models.MaxCapacity)
-	if err != nil {
-		return result{}, err
-	}
-	if err := seedRegistrations(ctx, srv.dbPath, p.Sessions[0].ID, o.seeded); err != nil {
-		return result{}, err
-	}
-	r, err := register(ctx, srv.base, "bench-register", o)
+func (b *bench) registerPhase(ctx context.Context) (result, error) {
+	mailed := b.sink.received.Load()
+	r, err := register(ctx, b.server.base, "bench-register", b.o)
 	if err != nil {
 		return r, err
 	}
-	sess, err := srv.store.UpcomingSessions(ctx, p.ID)
+	sess, err := b.store.UpcomingSessions(ctx, b.register.ID)
 	if err != nil || len(sess) != 1 {
 		return r, fmt.Errorf("read session: %v", err)
 	}
-	r.note += fmt.Sprintf("; confirmed %d ≤ capacity %d: %v", sess[0].SeatsTaken, sess[0].Capacity, sess[0].SeatsTaken <= sess[0].Capacity)
+	r.note += fmt.Sprintf("; confirmed %d ≤ capacity %d: %v; %d emails delivered meanwhile", sess[0].SeatsTaken,
+		sess[0].Capacity, sess[0].SeatsTaken <= sess[0].Capacity, b.sink.received.Load()-mailed)
 	return r, nil
 }
 
@@ -131,6 +120,7 @@ func phaseRegister(ctx context.Context, srv *server, o options) (result, error) 
 // Latencies are of the POST; the rate is of complete sign-ups.
 func register(ctx context.Context, base, slug string, o options) (result, error) {
 	client := newClient(o.conns)
+	defer client.CloseIdleConnections()
 	var lat latencies
 	var bad, locked atomic.Int64
 	var perSecond sync.Map
@@ -171,18 +161,18 @@ func secondCount(m *sync.Map, sec int) int64 {
 	return 0
 }
 
-func phaseRace(ctx context.Context, srv *server, o options) (result, error) {
-	p, err := addPanel(ctx, srv.store, "bench-race", true, o.raceSeats)
-	if err != nil {
-		return result{}, err
-	}
+func (b *bench) racePhase(ctx context.Context) (result, error) {
+	o := b.o
 	client := newClient(o.raceClients)
+	defer client.CloseIdleConnections()
 	forms := make([]*form, o.raceClients)
 	for i := range forms {
-		if forms[i], err = openForm(client, srv.base, "bench-race"); err != nil {
+		var err error
+		if forms[i], err = openForm(client, b.server.base, "bench-race"); err != nil {
 			return result{}, err
 		}
 	}
+	mailed := b.sink.received.Load()
 	var wg sync.WaitGroup
 	var lat latencies
 	var serverErrors, locked, failed atomic.Int64
@@ -210,7 +200,7 @@ func phaseRace(ctx context.Context, srv *server, o options) (result, error) {
 	close(gate)
 	wg.Wait()
 	took := time.Since(start)
-	counts, err := srv.store.RegistrationCounts(ctx, p.Sessions[0].ID)
+	counts, err := b.store.RegistrationCounts(ctx, b.race.Sessions[0].ID)
 	if err != nil {
 		return result{}, err
 	}
@@ -219,8 +209,9 @@ func phaseRace(ctx context.Context, srv *server, o options) (result, error) {
 	return result{phase: fmt.Sprintf("capacity race: %d at once for %d seats", o.raceClients, o.raceSeats),
 		count: o.raceClients, rate: float64(o.raceClients) / took.Seconds(), p50: lat.percentile(0.5), p99: lat.percentile(0.99),
 		errors: int(failed.Load() + serverErrors.Load()),
-		note: fmt.Sprintf("confirmed %d, waitlisted %d, 5xx %d, 'locked' %d: %s", counts[models.RegistrationConfirmed],
-			counts[models.RegistrationWaitlisted], serverErrors.Load(), locked.Load(), passFail(ok))}, nil
+		note: fmt.Sprintf("confirmed %d, waitlisted %d, 5xx %d, 'locked' %d: %s; %d emails delivered meanwhile",
+			counts[models.RegistrationConfirmed], counts[models.RegistrationWaitlisted], serverErrors.Load(),
+			locked.Load(), passFail(ok), b.sink.received.Load()-mailed)}, nil
 }
 
 func passFail(ok bool) string {
@@ -230,62 +221,75 @@ func passFail(ok bool) string {
 	return "FAIL"
 }
 
-func phaseFanout(ctx context.Context, srv *server, o options) (result, error) {
-	p, err := addPanel(ctx, srv.store, "bench-fanout", false, 0)
+// fanoutPhase reschedules a session through the API and watches the server
+// queue an updated invite for every registrant and deliver them.
+func (b *bench) fanoutPhase(ctx context.Context) (result, error) {
+	waiting, err := b.drainOutbox(ctx)
 	if err != nil {
 		return result{}, err
 	}
-	sess := p.Sessions[0]
-	if err := seedRegistrations(ctx, srv.dbPath, sess.ID, o.fanout); err != nil {
-		return result{}, err
-	}
+	sess := b.fanout.Sessions[0]
+	mailed := b.sink.received.Load()
 	start := time.Now()
-	res, err := srv.store.UpdateSession(ctx, sess.ID, models.SessionUpdate{
-		StartsAt: sess.StartsAt.Add(24 * time.Hour), DurationMinutes: sess.DurationMinutes, TimeZone: sess.TimeZone,
-		Capacity: sess.Capacity, Waitlist: sess.Waitlist, JoinURL: sess.JoinURL,
-	})
+	fanoutID, total, err := reschedule(ctx, b.server.base, b.token, sess.ID, sess.StartsAt.Add(24*time.Hour))
 	if err != nil {
 		return result{}, err
 	}
 	request := time.Since(start)
 	queued := 0
-	for {
-		n, err := srv.store.RunFanoutBatch(ctx)
+	err = waitFor(ctx, fanoutTimeout, "fan-out", func() (bool, error) {
+		f, err := b.store.FanoutByID(ctx, fanoutID)
 		if err != nil {
-			return result{}, err
+			return false, err
 		}
-		if n == 0 {
-			break
-		}
-		queued += n
+		queued = f.Enqueued
+		return f.Status == models.FanoutDone, nil
+	})
+	if err != nil {
+		return result{}, err
 	}
 	enqueue := time.Since(start)
-	deliverCtx, cancel := context.WithTimeout(ctx, o.deliverFor)
-	defer cancel()
-	before := srv.sink.received.Load()
-	deliverStart := time.Now()
-	_ = srv.worker.Run(deliverCtx)
-	delivered := srv.sink.received.Load() - before
-	rate := float64(delivered) / time.Since(deliverStart).Seconds()
-	return result{phase: fmt.Sprintf("fan-out: reschedule with %d registrants", o.fanout), count: queued,
-		note: fmt.Sprintf("organizer request %v, all %d queued in %v (fan-out total %d); delivered %d to the SMTP sink in %v: %.0f msg/s",
-			request.Round(time.Millisecond), queued, enqueue.Round(time.Millisecond), res.Fanout.Total, delivered,
-			o.deliverFor, rate)}, nil
-}
-
-func phaseFeed(ctx context.Context, srv *server, o options) (result, error) {
-	capacities := make([]int, 10)
-	for i := 0; i < o.feedSessions/10; i++ {
-		if _, err := addPanel(ctx, srv.store, fmt.Sprintf("bench-feed-%d", i), false, capacities...); err != nil {
-			return result{}, err
+	// Delivery is counted from the request until every message has
+	// arrived or --deliver-for has passed.
+	for b.sink.received.Load()-mailed < int64(queued) && time.Since(start) < b.o.deliverFor {
+		select {
+		case <-ctx.Done():
+			return result{}, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
+	delivered, window := b.sink.received.Load()-mailed, time.Since(start)
+	return result{phase: fmt.Sprintf("fan-out: reschedule with %d registrants", b.o.fanout), count: queued,
+		note: fmt.Sprintf("API PATCH %v, all %d queued %v after it (fan-out total %d); delivered %d to the SMTP sink "+
+			"within %v of it: %.0f msg/s (%d earlier emails drained first)",
+			request.Round(time.Millisecond), queued, enqueue.Round(time.Millisecond), total, delivered,
+			window.Round(100*time.Millisecond), float64(delivered)/window.Seconds(), waiting)}, nil
+}
+
+// drainOutbox waits until the server has delivered every waiting message,
+// so that the fan-out's deliveries are counted alone, and says how many
+// were waiting.
+func (b *bench) drainOutbox(ctx context.Context) (int, error) {
+	waiting := -1
+	err := waitFor(ctx, drainTimeout, "delivery of the earlier phases' emails", func() (bool, error) {
+		counts, err := b.store.OutboxCounts(ctx)
+		n := counts[models.OutboxQueued] + counts[models.OutboxSending]
+		if waiting < 0 {
+			waiting = n
+		}
+		return err == nil && n == 0, err
+	})
+	return waiting, err
+}
+
+func (b *bench) feedPhase(ctx context.Context) (result, error) {
 	client := newClient(1)
+	defer client.CloseIdleConnections()
 	var lat latencies
 	var body []byte
 	for range 20 {
 		t := time.Now()
-		resp, err := client.Get(srv.base + "/calendar.ics")
+		resp, err := client.Get(b.server.base + "/calendar.ics")
 		if err != nil {
 			return result{}, err
 		}
@@ -293,23 +297,9 @@ func phaseFeed(ctx context.Context, srv *server, o options) (result, error) {
 		resp.Body.Close()
 		lat.add(time.Since(t))
 	}
-	return result{phase: fmt.Sprintf("ICS feed of %d+ sessions, 20 GETs", o.feedSessions), count: 20,
+	return result{phase: fmt.Sprintf("ICS feed of %d+ sessions, 20 GETs", b.o.feedSessions), count: 20,
 		p50: lat.percentile(0.5), p99: lat.percentile(0.99),
 		note: fmt.Sprintf("%d KiB, %d events", len(body)/1024, strings.Count(string(body), "BEGIN:VEVENT"))}, nil
-}
-
-// peakRSS reads the process's high-water resident set size.
-func peakRSS() string {
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 func benchRemote(ctx context.Context, o options, out io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,50 @@ import (
 
 	"podium/models"
 )
+
+// prepare adds every phase's panels, the seeded registrations and an API
+// token before the server starts, so no fixture write competes with a
+// measurement or hides behind a page the server has cached.
+func (b *bench) prepare(ctx context.Context, dbPath string) error {
+	var err error
+	if _, err = addPanel(ctx, b.store, "bench-landing", false, 0); err != nil {
+		return err
+	}
+	if b.register, err = addPanel(ctx, b.store, "bench-register", false, models.MaxCapacity); err != nil {
+		return err
+	}
+	if err = seedRegistrations(ctx, dbPath, b.register.Sessions[0].ID, b.o.seeded); err != nil {
+		return err
+	}
+	if b.race, err = addPanel(ctx, b.store, "bench-race", true, b.o.raceSeats); err != nil {
+		return err
+	}
+	if b.fanout, err = addPanel(ctx, b.store, "bench-fanout", false, 0); err != nil {
+		return err
+	}
+	if err = seedRegistrations(ctx, dbPath, b.fanout.Sessions[0].ID, b.o.fanout); err != nil {
+		return err
+	}
+	capacities := make([]int, 10)
+	for i := range b.o.feedSessions / 10 {
+		if _, err = addPanel(ctx, b.store, fmt.Sprintf("bench-feed-%d", i), false, capacities...); err != nil {
+			return err
+		}
+	}
+	b.token, err = addAPIToken(ctx, b.store)
+	return err
+}
+
+// addAPIToken creates an owner account and an API token for it.
+func addAPIToken(ctx context.Context, store *models.Store) (string, error) {
+	acc, err := store.CreateAccount(ctx, models.NewAccount{Email: "owner@podium.example", Name: "Bench Owner",
+		Password: "bench-owner-password", Role: models.RoleOwner})
+	if err != nil {
+		return "", err
+	}
+	secret, _, err := store.CreateAPIToken(ctx, acc.ID, "podium-bench")
+	return secret, err
+}
 
 // addPanel creates a published panel with sessions of the given capacities,
 // starting a week from now.
@@ -83,9 +128,14 @@ func startSink() (*sink, error) {
 	s.server = smtp.NewServer(s)
 	s.server.Domain = "localhost"
 	s.server.MaxMessageBytes = 1 << 20
+	// A stopping podium drops its SMTP connection without QUIT, which
+	// go-smtp would log in the middle of the bench's output.
+	s.server.ErrorLog = log.New(io.Discard, "", 0)
 	go func() { _ = s.server.Serve(ln) }()
 	return s, nil
 }
+
+func (s *sink) close() { _ = s.server.Close() }
 
 // NewSession is go-smtp's backend hook.
 func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }

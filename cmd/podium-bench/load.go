@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,10 @@ type result struct {
 }
 
 // newClient keeps up to conns connections open to the server and never
-// follows redirects, as the 303 after a sign-up is what is measured.
+// follows redirects, as the 303 after a sign-up is what is measured. Each
+// phase closes its client's connections when done: podium's graceful
+// shutdown waits for a connection that never sent a request until its read
+// timeout (15 s), and Go's transport can dial such spare connections.
 func newClient(conns int) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute},
@@ -164,4 +168,41 @@ func (f *form) submit(client *http.Client, name, email string) (int, bool, error
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.Contains(strings.ToLower(string(body)), "locked"), nil
+}
+
+// reschedule moves a session as an organizer's tool does, with PATCH
+// /api/v1/sessions/{id}, and returns the fan-out the server started.
+func reschedule(ctx context.Context, base, token string, sessionID int64, startsAt time.Time) (fanoutID int64, total int, err error) {
+	body := fmt.Sprintf(`{"starts_at": %q}`, startsAt.UTC().Format(time.RFC3339))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, fmt.Sprintf("%s/api/v1/sessions/%d", base, sessionID),
+		strings.NewReader(body))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	client := newClient(1)
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		problem, _ := io.ReadAll(resp.Body)
+		return 0, 0, fmt.Errorf("PATCH session %d: %d %s", sessionID, resp.StatusCode, problem)
+	}
+	var answer struct {
+		Fanout *struct {
+			ID    int64 `json:"id"`
+			Total int   `json:"total"`
+		} `json:"fanout"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		return 0, 0, fmt.Errorf("PATCH session %d: %w", sessionID, err)
+	}
+	if answer.Fanout == nil {
+		return 0, 0, fmt.Errorf("PATCH session %d started no fan-out", sessionID)
+	}
+	return answer.Fanout.ID, answer.Fanout.Total, nil
 }
