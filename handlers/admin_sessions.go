@@ -122,7 +122,7 @@ func (h *Handlers) updateSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.notify()
+	h.sessionChanged()
 	h.setFlash(c, views.SessionSavedMessage(res), false)
 	return c.Redirect(views.SessionPageURL(p.ID, s.ID, res.Fanout), fiber.StatusSeeOther)
 }
@@ -146,7 +146,7 @@ func (h *Handlers) cancelSession(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.notify()
+	h.sessionChanged()
 	h.setFlash(c, "Session cancelled. Registrants are being told by email.", false)
 	return c.Redirect(views.SessionPageURL(p.ID, s.ID, res.Fanout), fiber.StatusSeeOther)
 }

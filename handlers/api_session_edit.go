@@ -39,7 +39,7 @@ func (h *Handlers) apiUpdateSession(c *fiber.Ctx) error {
 		return notFoundAs(err, "session", id)
 	}
 	if res.Fanout != nil || len(res.Promoted) > 0 {
-		h.notify()
+		h.sessionChanged()
 	}
 	h.log.Info("api: session updated", "session", id, "account", currentAccount(c).ID,
 		"fanout", res.Fanout != nil, "promoted", len(res.Promoted))

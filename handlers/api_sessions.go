@@ -17,7 +17,7 @@ func (h *Handlers) apiCancelSession(c *fiber.Ctx) error {
 		return notFoundAs(err, "session", id)
 	}
 	if res.Fanout != nil {
-		h.notify()
+		h.sessionChanged()
 	}
 	h.log.Info("api: session cancelled", "session", id, "account", currentAccount(c).ID, "fanout", res.Fanout != nil)
 	return c.JSON(toSessionChangeJSON(res))

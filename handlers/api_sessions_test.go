@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,5 +135,28 @@ func TestAPIUpdateSession_OtherChangesSendNoInvites(t *testing.T) {
 	shown := decodeAs[sessionJSON](t, api.get(path), http.StatusOK)
 	if shown.Capacity != 2 || shown.StartsAt != p.Sessions[0].StartsAt.Format(time.RFC3339) {
 		t.Fatalf("refused changes were stored: %+v", shown)
+	}
+}
+
+// A sign-up wakes only the mail worker; an organizer's reschedule also wakes
+// the jobs that run its fan-out (and would look for reminders).
+func TestWakeUps_SignUpsWakeTheMailWorkerAndReschedulesTheFanOut(t *testing.T) {
+	var notified, fannedOut atomic.Int64
+	env := newTestEnv(t, func(c *Config) {
+		c.Notify = func() { notified.Add(1) }
+		c.FanOut = func() { fannedOut.Add(1) }
+	})
+	api := env.apiClient(t)
+	p := env.addPanel(t, "wakes", models.Session{Capacity: 10})
+	for i := range 3 {
+		assertStatus(t, env.browser(t).signUp("wakes", person(fmt.Sprintf("w%d@example.com", i))), http.StatusSeeOther)
+	}
+	if notified.Load() != 3 || fannedOut.Load() != 0 {
+		t.Fatalf("after 3 sign-ups: notified %d, fan-out woken %d; want 3 and 0", notified.Load(), fannedOut.Load())
+	}
+	path := fmt.Sprintf("/api/v1/sessions/%d", mustSession(t, p, 0))
+	assertStatus(t, api.call(http.MethodPatch, path, `{"starts_at":"2026-12-01T16:00:00Z"}`), http.StatusOK)
+	if fannedOut.Load() != 1 {
+		t.Fatalf("after a reschedule: fan-out woken %d times; want 1", fannedOut.Load())
 	}
 }

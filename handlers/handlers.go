@@ -30,6 +30,11 @@ type Config struct {
 	MailFrom, MailName string
 	// Notify is called after a change queued email, to wake the outbox worker.
 	Notify func()
+	// FanOut is called after an organizer's change started a fan-out (a
+	// session rescheduled or cancelled), to wake the jobs that run it. A
+	// sign-up never calls it: the jobs also look for due reminders, which
+	// is too much work to do after every sign-up.
+	FanOut func()
 	// EmbedOrigins are the origins whose pages may frame promo cards.
 	EmbedOrigins []string
 	// Ready reports whether start-up (migrations, seeding) has finished;
@@ -52,6 +57,7 @@ type Handlers struct {
 	pages          *pageCache
 	emails         *views.EmailRenderer
 	notify         func()
+	fanOut         func()
 	embedOrigins   []string
 	ready          func() bool
 	metrics        *Metrics
@@ -86,6 +92,9 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
+	if cfg.FanOut == nil {
+		cfg.FanOut = func() {}
+	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
@@ -100,6 +109,7 @@ func New(cfg Config) (*fiber.App, error) {
 		views:          engine,
 		pages:          newPageCache(cfg.Store.Now),
 		notify:         cfg.Notify,
+		fanOut:         cfg.FanOut,
 		embedOrigins:   cfg.EmbedOrigins,
 		ready:          cfg.Ready,
 		metrics:        cfg.Metrics,
@@ -134,6 +144,13 @@ func (h *Handlers) changed(availability bool) {
 		h.pages.invalidate()
 	}
 	h.notify()
+}
+
+// sessionChanged is called after an organizer rescheduled or cancelled a
+// session: promotions may have queued email, and a fan-out may have started.
+func (h *Handlers) sessionChanged() {
+	h.notify()
+	h.fanOut()
 }
 
 // registered is called after a sign-up was answered, from any channel.

@@ -55,19 +55,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	var wg sync.WaitGroup
+	// wakeWorker is set once the database is migrated, before any request
+	// or job can call it.
 	var wakeWorker func()
-	jobs := mailer.NewJobs(store, func() { wakeWorker() }, log)
-	// After any change, fan-outs start at once and the worker looks for mail.
-	notify := func() {
-		jobs.Wake()
-		wakeWorker()
-	}
+	notify := func() { wakeWorker() }
+	jobs := mailer.NewJobs(store, notify, log)
 	metrics := handlers.NewMetrics(store)
 	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
-		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
+		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, FanOut: jobs.Wake,
 		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics,
 	})
 	if err != nil {
