@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"podium/models"
 )
@@ -139,7 +140,7 @@ func register(ctx context.Context, base, slug string, o options) (result, error)
 		if lockedAnswer {
 			locked.Add(1)
 		}
-		if status != http.StatusSeeOther {
+		if status != fasthttp.StatusSeeOther {
 			bad.Add(1)
 			return fmt.Errorf("status %d", status)
 		}
@@ -289,12 +290,14 @@ func (b *bench) feedPhase(ctx context.Context) (result, error) {
 	var body []byte
 	for range 20 {
 		t := time.Now()
-		resp, err := client.Get(b.server.base + "/calendar.ics")
+		status, got, err := client.Get(body[:0], b.server.base+"/calendar.ics")
 		if err != nil {
 			return result{}, err
 		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
+		if status != fasthttp.StatusOK {
+			return result{}, fmt.Errorf("GET /calendar.ics: %d", status)
+		}
+		body = got
 		lat.add(time.Since(t))
 	}
 	return result{phase: fmt.Sprintf("ICS feed of %d+ sessions, 20 GETs", b.o.feedSessions), count: 20,
