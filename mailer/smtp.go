@@ -110,6 +110,10 @@ func (s *Sender) clientOptions(dial mail.DialContextFunc) []mail.Option {
 		mail.WithTLSPolicy(s.tlsPolicy()),
 		mail.WithTLSConfig(s.tlsConfig),
 		mail.WithDialContextFunc(dial),
+		// The connection is fresh for each batch and a dead one fails the
+		// next command anyway: a NOOP before every message would only add
+		// a round trip per message.
+		mail.WithoutNoop(),
 	}
 	if s.cfg.Username != "" {
 		// go-mail's PLAIN and LOGIN refuse to run without TLS except to
