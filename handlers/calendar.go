@@ -53,40 +53,64 @@ func (h *Handlers) registrationICS(c *fiber.Ctx) error {
 
 // calendarFeed is a subscribable feed of every upcoming published session.
 func (h *Handlers) calendarFeed(c *fiber.Ctx) error {
-	return h.feed(c, 0, "Podium events", "podium.ics")
+	return h.feed(c, "feed", fmt.Sprintf("inline; filename=%q", "podium.ics"), func() (int64, string, error) {
+		return 0, "Podium events", nil
+	})
 }
 
 // panelFeed is a subscribable feed of one panel's sessions.
 func (h *Handlers) panelFeed(c *fiber.Ctx) error {
-	panel, err := h.store.PublishedPanel(c.UserContext(), c.Params("slug"))
+	slug := strings.Clone(c.Params("slug"))
+	return h.feed(c, "feed:"+slug, fmt.Sprintf("inline; filename=%q", slug+".ics"), func() (int64, string, error) {
+		panel, err := h.store.PublishedPanel(c.UserContext(), slug)
+		if err != nil {
+			return 0, "", err
+		}
+		return panel.ID, panel.Title, nil
+	})
+}
+
+// feed sends a feed of upcoming sessions (of one panel, or of all when
+// which names panel 0), from the page cache.
+func (h *Handlers) feed(c *fiber.Ctx, key, disposition string, which func() (panelID int64, name string, err error)) error {
+	body, modified, err := h.pages.getFeed(key, func() ([]byte, time.Time, error) {
+		panelID, name, err := which()
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		sessions, err := h.store.UpcomingSessions(c.UserContext(), panelID)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		events := make([]views.CalendarEvent, len(sessions))
+		var modified time.Time
+		for i := range sessions {
+			events[i] = views.PublicEvent(h.site, &sessions[i], sessions[i].UpdatedAt)
+			modified = latest(modified, sessions[i].UpdatedAt, sessions[i].Panel.UpdatedAt)
+		}
+		var buf bytes.Buffer
+		err = views.WriteCalendar(&buf, views.MethodPublish, name, events)
+		return buf.Bytes(), modified, err
+	})
 	if err != nil {
 		return err
 	}
-	return h.feed(c, panel.ID, panel.Title, panel.Slug+".ics")
+	return h.sendCalendarBytes(c, body, modified, disposition)
 }
 
-func (h *Handlers) feed(c *fiber.Ctx, panelID int64, name, filename string) error {
-	sessions, err := h.store.UpcomingSessions(c.UserContext(), panelID)
-	if err != nil {
-		return err
-	}
-	events := make([]views.CalendarEvent, len(sessions))
-	var modified time.Time
-	for i := range sessions {
-		events[i] = views.PublicEvent(h.site, &sessions[i], sessions[i].UpdatedAt)
-		modified = latest(modified, sessions[i].UpdatedAt, sessions[i].Panel.UpdatedAt)
-	}
-	return h.sendCalendar(c, name, events, modified, fmt.Sprintf("inline; filename=%q", filename))
-}
-
-// sendCalendar answers with a PUBLISH calendar. The etag middleware on these
-// routes answers If-None-Match; If-Modified-Since is answered here, so
-// polling calendar clients cost a 304.
+// sendCalendar answers with a PUBLISH calendar of events.
 func (h *Handlers) sendCalendar(c *fiber.Ctx, name string, events []views.CalendarEvent, modified time.Time, disposition string) error {
 	var buf bytes.Buffer
 	if err := views.WriteCalendar(&buf, views.MethodPublish, name, events); err != nil {
 		return err
 	}
+	return h.sendCalendarBytes(c, buf.Bytes(), modified, disposition)
+}
+
+// sendCalendarBytes answers with a written calendar. The etag middleware on
+// these routes answers If-None-Match; If-Modified-Since is answered here, so
+// polling calendar clients cost a 304.
+func (h *Handlers) sendCalendarBytes(c *fiber.Ctx, body []byte, modified time.Time, disposition string) error {
 	if len(c.Response().Header.Peek(fiber.HeaderCacheControl)) == 0 {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	}
@@ -100,7 +124,7 @@ func (h *Handlers) sendCalendar(c *fiber.Ctx, name string, events []views.Calend
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, disposition)
-	return c.Send(buf.Bytes())
+	return c.Send(body)
 }
 
 func latest(ts ...time.Time) time.Time {

@@ -23,7 +23,9 @@ type pageCache struct {
 }
 
 type cachedPage struct {
-	page       views.Fillable
+	page       views.Fillable // a page, cut at its per-visitor placeholders
+	raw        []byte         // or a calendar feed, as it is sent
+	modified   time.Time      // the feed's Last-Modified
 	generation uint64
 	rendered   time.Time
 }
@@ -43,23 +45,43 @@ func (p *pageCache) invalidate() { p.generation.Add(1) }
 
 // get returns a fresh page for key, rendering it with render on a miss.
 func (p *pageCache) get(key string, render func() ([]byte, error)) (views.Fillable, error) {
+	e, err := p.fetch(key, func() (cachedPage, error) {
+		body, err := render()
+		return cachedPage{page: views.NewFillable(body)}, err
+	})
+	return e.page, err
+}
+
+// getFeed returns a fresh calendar feed for key and when it last changed,
+// rendering it with render on a miss. A feed of a thousand sessions takes
+// tens of milliseconds to write, so a flood of feed requests costs one
+// rendering a second, not one each.
+func (p *pageCache) getFeed(key string, render func() ([]byte, time.Time, error)) ([]byte, time.Time, error) {
+	e, err := p.fetch(key, func() (cachedPage, error) {
+		body, modified, err := render()
+		return cachedPage{raw: body, modified: modified}, err
+	})
+	return e.raw, e.modified, err
+}
+
+func (p *pageCache) fetch(key string, render func() (cachedPage, error)) (cachedPage, error) {
 	gen, now := p.generation.Load(), p.now()
 	p.mu.RLock()
 	e, ok := p.entries[key]
 	p.mu.RUnlock()
 	if ok && e.generation == gen && now.Sub(e.rendered) < pageCacheTTL {
-		return e.page, nil
+		return e, nil
 	}
-	body, err := render()
+	e, err := render()
 	if err != nil {
-		return views.Fillable{}, err
+		return cachedPage{}, err
 	}
-	page := views.NewFillable(body)
+	e.generation, e.rendered = gen, now
 	p.mu.Lock()
 	if len(p.entries) >= pageCacheMax {
 		p.entries = map[string]cachedPage{}
 	}
-	p.entries[key] = cachedPage{page: page, generation: gen, rendered: now}
+	p.entries[key] = e
 	p.mu.Unlock()
-	return page, nil
+	return e, nil
 }

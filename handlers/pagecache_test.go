@@ -42,3 +42,23 @@ func TestPanelPage_SeatsLeftCatchUpWithinASecond(t *testing.T) {
 		t.Fatal("seats left did not catch up after the cache lifetime")
 	}
 }
+
+func TestCalendarFeed_CachedButNeverStaleAfterAnOrganizerChange(t *testing.T) {
+	env := newTestEnv(t)
+	p := env.addPanel(t, "fed", models.Session{Capacity: 10})
+	b := env.browser(t)
+	assertContains(t, b.get("/calendar.ics").body, "SUMMARY:Panel fed")
+	// A change the app was not told of waits for the cache's lifetime...
+	env.addPanel(t, "unannounced", models.Session{Capacity: 10})
+	if strings.Contains(b.get("/calendar.ics").body, "unannounced") {
+		t.Fatal("the feed was rendered again within the cache's lifetime")
+	}
+	env.clock.Set(testNow.Add(pageCacheTTL + time.Millisecond))
+	assertContains(t, b.get("/calendar.ics").body, "SUMMARY:Panel unannounced")
+	// ...while an organizer's change shows at once, in both feeds.
+	api := env.apiClient(t)
+	r := api.call(http.MethodPatch, fmt.Sprintf("/api/v1/panels/%d", p.ID), map[string]any{"title": "Renamed panel"})
+	assertStatus(t, r, http.StatusOK)
+	assertContains(t, b.get("/calendar.ics").body, "SUMMARY:Renamed panel")
+	assertContains(t, b.get("/panels/fed/calendar.ics").body, "SUMMARY:Renamed panel")
+}
