@@ -18,9 +18,6 @@ import (
 // retry delay is the operator's PODIUM_MAIL_RETRY_AFTER at its minimum, 1s.
 
 func TestFault_MailServerDownThenUpDeliversEachMessageOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	t.Parallel()
 	srv := smtptest.NewServer(t)
 	srv.Stop() // nothing listens on its port until Start
@@ -56,9 +53,6 @@ func TestFault_MailServerDownThenUpDeliversEachMessageOnce(t *testing.T) {
 }
 
 func TestFault_MailServerTemporaryRefusalsAreRetriedUntilAccepted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	t.Parallel()
 	srv := smtptest.NewServer(t)
 	// The first three messages are refused at RCPT, the next three after
@@ -89,9 +83,6 @@ func TestFault_MailServerTemporaryRefusalsAreRetriedUntilAccepted(t *testing.T) 
 }
 
 func TestFault_MailServerPermanentRefusalFailsOnceWithoutRetries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	t.Parallel()
 	const (
 		refusedAtRcpt = "bounce-rcpt@example.com"
@@ -147,9 +138,6 @@ func TestFault_MailServerPermanentRefusalFailsOnceWithoutRetries(t *testing.T) {
 }
 
 func TestFault_MailServerSilentTimesOutWithoutHoldingUpTheSite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	t.Parallel()
 	srv := smtptest.NewServer(t)
 	srv.SetSilent(true)

@@ -179,9 +179,6 @@ func count(t *testing.T, db *sql.DB, query string, args ...any) int {
 }
 
 func TestFault_KillDuringRegistrationBurst(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	path := filepath.Join(t.TempDir(), "podium.db")
 	p := startProcess(t, path)
 	client := noRedirects()
@@ -335,9 +332,6 @@ func calendarUID(t *testing.T, msg *mail.Message) string {
 }
 
 func TestFault_KillDuringFanOutLosesNoMessage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	const n, kills = 1500, 3
 	srv := smtptest.NewServer(t)
 	path := filepath.Join(t.TempDir(), "podium.db")
@@ -396,9 +390,6 @@ func TestFault_KillDuringFanOutLosesNoMessage(t *testing.T) {
 }
 
 func TestFault_SIGTERMUnderLoadFinishesAcceptedRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fault test: starts the real binary")
-	}
 	p := startProcess(t, filepath.Join(t.TempDir(), "podium.db"))
 	// A fresh connection per request, so every request is either accepted
 	// (and must then be answered in full) or refused at connect.
