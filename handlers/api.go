@@ -50,11 +50,13 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	}
 	// encoding/json would quietly turn invalid UTF-8 into U+FFFD and store
 	// the garbled text; JSON must be UTF-8 (RFC 8259), so it is refused.
-	if !utf8.Valid(c.Body()) {
+	// The raw body: refuseEncodedBodies has made sure it is not compressed.
+	body := c.Request().Body()
+	if !utf8.Valid(body) {
 		return fiber.NewError(fiber.StatusBadRequest, "The body is not valid UTF-8: send JSON encoded as UTF-8.")
 	}
 	// The body is copied so nothing decoded points into Fiber's reused memory.
-	dec := json.NewDecoder(bytes.NewReader(bytes.Clone(c.Body())))
+	dec := json.NewDecoder(bytes.NewReader(bytes.Clone(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)

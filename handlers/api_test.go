@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -251,4 +253,36 @@ func (e *testEnv) countOutbox(t *testing.T, kind models.OutboxKind) int {
 		}
 	}
 	return n
+}
+
+// A compressed body is refused before anything inflates it: 64 KiB of gzip
+// can hold gigabytes.
+func TestCompressedBodies_RefusedBeforeInflating(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "zipped", models.Session{Capacity: 10})
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	_, _ = zw.Write(bytes.Repeat([]byte(" "), 20<<20))
+	_ = zw.Close()
+	if bomb.Len() > bodyLimit {
+		t.Fatalf("the test's gzip body is %d bytes; want it under the body limit", bomb.Len())
+	}
+	for _, enc := range []string{"gzip", "gzip, gzip", "br", "deflate"} {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/panels", bytes.NewReader(bomb.Bytes()))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", enc)
+		p := assertProblem(t, api.b.do(req), http.StatusUnsupportedMediaType)
+		if !strings.Contains(p.Detail, "uncompressed") {
+			t.Fatalf("Content-Encoding %s: detail = %q", enc, p.Detail)
+		}
+	}
+	b, form := openForm(t, env, "zipped", "zip@example.com")
+	req := httptest.NewRequest(http.MethodPost, "/panels/zipped/register", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Encoding", "gzip")
+	assertStatus(t, b.do(req), http.StatusUnsupportedMediaType)
+	if n := len(env.countRegistrations(t, mustSession(t, p, 0))); n != 0 {
+		t.Fatalf("a compressed sign-up stored %d registrations", n)
+	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -33,6 +34,7 @@ func (h *Handlers) routes(app *fiber.App) {
 		HSTSPreloadEnabled: false,
 	}))
 
+	app.Use(refuseEncodedBodies)
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
 	app.Use(h.whileStarting)
@@ -81,11 +83,21 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Use(h.notFound)
 }
 
+// refuseEncodedBodies refuses compressed request bodies: no client of
+// Podium's sends one, and Fiber's Body() would inflate one without a limit,
+// so 64 KiB of gzip (or gzip inside gzip) could take gigabytes of memory.
+func refuseEncodedBodies(c *fiber.Ctx) error {
+	if enc := c.Get(fiber.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "Send the body uncompressed, without Content-Encoding.")
+	}
+	return c.Next()
+}
+
 // limitBody refuses bodies over n bytes on routes whose forms are small; the
 // app-wide limit (bodyLimit) is for the largest forms.
 func limitBody(n int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if len(c.Body()) > n {
+		if len(c.Request().Body()) > n {
 			return fiber.ErrRequestEntityTooLarge
 		}
 		return c.Next()
