@@ -86,12 +86,8 @@ func (h *Handlers) apiUpdatePanel(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &patch); err != nil {
 		return err
 	}
-	p, err := h.store.PanelByID(c.UserContext(), id)
+	p, err := h.store.EditPanel(c.UserContext(), id, patch.applyTo)
 	if err != nil {
-		return notFoundAs(err, "panel", id)
-	}
-	patch.applyTo(p)
-	if err := h.store.UpdatePanel(c.UserContext(), p); err != nil {
 		return notFoundAs(err, "panel", id)
 	}
 	h.log.Info("api: panel updated", "panel", p.ID, "account", currentAccount(c).ID)

@@ -3,8 +3,10 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"podium/models"
@@ -164,5 +166,42 @@ func TestAPIListPanels_PagesWithoutGapsOrDuplicates(t *testing.T) {
 	all := decodeAs[listJSON[panelSummaryJSON]](t, api.get("/api/v1/panels"), http.StatusOK)
 	if len(all.Data) != 7 || all.NextCursor != nil {
 		t.Fatalf("default page = %d panels, cursor %v", len(all.Data), all.NextCursor)
+	}
+}
+
+// Two organizers' tools patching different fields of one panel at once
+// never undo each other's changes.
+func TestAPIUpdatePanel_ConcurrentPatchesOfDifferentFieldsBothLast(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "patched", models.Session{Capacity: 5})
+	path := fmt.Sprintf("/api/v1/panels/%d", p.ID)
+	const rounds = 40
+	var wg sync.WaitGroup
+	for _, field := range []string{"title", "summary"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				req := httptest.NewRequest(http.MethodPatch, path,
+					strings.NewReader(fmt.Sprintf(`{%q: "%s %d"}`, field, field, i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", api.b.header.Get("Authorization"))
+				resp, err := env.app.Test(req, -1)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Errorf("PATCH %s %d: %v %v", field, i, resp, err)
+					return
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := env.store.PanelByID(t.Context(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != fmt.Sprintf("title %d", rounds-1) || got.Summary != fmt.Sprintf("summary %d", rounds-1) {
+		t.Fatalf("title %q, summary %q; want each field's last value", got.Title, got.Summary)
 	}
 }

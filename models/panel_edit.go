@@ -101,6 +101,26 @@ func (s *Store) AdminPanels(ctx context.Context) ([]PanelSummary, error) {
 // one of the panel's questions; a question left out is deleted with its
 // answers. Publishing needs a session, as in SetPanelStatus.
 func (s *Store) UpdatePanel(ctx context.Context, p *Panel) error {
+	return s.inWriteTx(ctx, func(tx *gorm.DB) error { return s.updatePanel(tx, p) })
+}
+
+// EditPanel applies edit to the panel as stored and saves the result, as
+// UpdatePanel does, in one write transaction: two partial edits at once (the
+// API's PATCH) cannot lose each other's fields.
+func (s *Store) EditPanel(ctx context.Context, id int64, edit func(*Panel)) (*Panel, error) {
+	var p *Panel
+	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if p, err = panelByID(tx, id); err != nil {
+			return err
+		}
+		edit(p)
+		return s.updatePanel(tx, p)
+	})
+	return p, err
+}
+
+func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 	sessions := p.Sessions
 	p.Sessions = nil // validated and changed on their own
 	err := p.validate()
@@ -108,36 +128,34 @@ func (s *Store) UpdatePanel(ctx context.Context, p *Panel) error {
 	if err != nil {
 		return err
 	}
-	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		var current Panel
-		if err := tx.Take(&current, p.ID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		} else if err != nil {
+	var current Panel
+	if err := tx.Take(&current, p.ID).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	if err := checkSlugFree(tx, p.Slug, p.ID); err != nil {
+		return err
+	}
+	if p.Status == PanelPublished {
+		if err := requireSession(tx, p.ID); err != nil {
 			return err
 		}
-		if err := checkSlugFree(tx, p.Slug, p.ID); err != nil {
-			return err
-		}
-		if p.Status == PanelPublished {
-			if err := requireSession(tx, p.ID); err != nil {
-				return err
-			}
-		}
-		now := s.Now()
-		if err := tx.Model(&current).Updates(map[string]any{
-			"slug": p.Slug, "title": p.Title, "format": p.Format, "summary": p.Summary,
-			"description": p.Description, "organizer_name": p.OrganizerName,
-			"organizer_email": p.OrganizerEmail, "status": p.Status,
-			"reminder_minutes": p.ReminderMinutes, "updated_at": now,
-		}).Error; err != nil {
-			return err
-		}
-		p.CreatedAt, p.UpdatedAt = current.CreatedAt, now
-		if err := replacePointsAndSpeakers(tx, p); err != nil {
-			return err
-		}
-		return replaceQuestions(tx, p.ID, p.Questions)
-	})
+	}
+	now := s.Now()
+	if err := tx.Model(&current).Updates(map[string]any{
+		"slug": p.Slug, "title": p.Title, "format": p.Format, "summary": p.Summary,
+		"description": p.Description, "organizer_name": p.OrganizerName,
+		"organizer_email": p.OrganizerEmail, "status": p.Status,
+		"reminder_minutes": p.ReminderMinutes, "updated_at": now,
+	}).Error; err != nil {
+		return err
+	}
+	p.CreatedAt, p.UpdatedAt = current.CreatedAt, now
+	if err := replacePointsAndSpeakers(tx, p); err != nil {
+		return err
+	}
+	return replaceQuestions(tx, p.ID, p.Questions)
 }
 
 // checkSlugFree refuses a slug another panel uses.
