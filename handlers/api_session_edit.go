@@ -30,11 +30,7 @@ func (h *Handlers) apiUpdateSession(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &patch); err != nil {
 		return err
 	}
-	sess, err := h.store.SessionByID(c.UserContext(), id)
-	if err != nil {
-		return notFoundAs(err, "session", id)
-	}
-	res, err := h.store.UpdateSession(c.UserContext(), id, patch.update(sess))
+	res, err := h.store.EditSession(c.UserContext(), id, patch.update)
 	if err != nil {
 		return notFoundAs(err, "session", id)
 	}

@@ -3,7 +3,10 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,5 +161,40 @@ func TestWakeUps_SignUpsWakeTheMailWorkerAndReschedulesTheFanOut(t *testing.T) {
 	assertStatus(t, api.call(http.MethodPatch, path, `{"starts_at":"2026-12-01T16:00:00Z"}`), http.StatusOK)
 	if fannedOut.Load() != 1 {
 		t.Fatalf("after a reschedule: fan-out woken %d times; want 1", fannedOut.Load())
+	}
+}
+
+// Two PATCHes of different fields of one session at once both last.
+func TestAPIUpdateSession_ConcurrentPatchesOfDifferentFieldsBothLast(t *testing.T) {
+	env := newTestEnv(t)
+	api := env.apiClient(t)
+	p := env.addPanel(t, "patched", models.Session{Capacity: 5, Venue: "Room 0"})
+	path := fmt.Sprintf("/api/v1/sessions/%d", mustSession(t, p, 0))
+	const rounds = 40
+	var wg sync.WaitGroup
+	for _, body := range []string{`{"capacity": %d}`, `{"venue": "Room %d"}`} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				req := httptest.NewRequest(http.MethodPatch, path, strings.NewReader(fmt.Sprintf(body, 10+i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", api.b.header.Get("Authorization"))
+				resp, err := env.app.Test(req, -1)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					t.Errorf("PATCH %s: %v %v", fmt.Sprintf(body, 10+i), resp, err)
+					return
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := env.store.SessionByID(t.Context(), mustSession(t, p, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Capacity != 10+rounds-1 || got.Venue != fmt.Sprintf("Room %d", 10+rounds-1) {
+		t.Fatalf("capacity %d, venue %q; want each field's last value", got.Capacity, got.Venue)
 	}
 }

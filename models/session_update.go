@@ -35,6 +35,13 @@ type SessionChangeResult struct {
 // an updated invite; a larger capacity gives waitlisted registrants the new
 // seats. Capacity cannot drop below the seats already taken.
 func (s *Store) UpdateSession(ctx context.Context, id int64, upd SessionUpdate) (*SessionChangeResult, error) {
+	return s.EditSession(ctx, id, func(*Session) SessionUpdate { return upd })
+}
+
+// EditSession is UpdateSession with the update worked out from the session
+// as stored, in the same write transaction: two partial edits at once (the
+// API's PATCH) cannot lose each other's fields.
+func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) SessionUpdate) (*SessionChangeResult, error) {
 	res := &SessionChangeResult{}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
@@ -42,6 +49,7 @@ func (s *Store) UpdateSession(ctx context.Context, id int64, upd SessionUpdate) 
 		if err != nil {
 			return err
 		}
+		upd := edit(old)
 		next := *old
 		next.StartsAt, next.DurationMinutes, next.TimeZone = upd.StartsAt, upd.DurationMinutes, upd.TimeZone
 		next.Capacity, next.Waitlist, next.JoinURL, next.Venue = upd.Capacity, upd.Waitlist, upd.JoinURL, upd.Venue
