@@ -75,3 +75,22 @@ func TestParseLocalTime_ReportsEveryBadFieldAtOnce(t *testing.T) {
 		t.Fatalf("err = %v; want messages for date, time and time_zone", err)
 	}
 }
+
+func TestLoadZone_OnlyIANANames(t *testing.T) {
+	for _, name := range []string{"Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT+2", "UTC", "Asia/Tokyo"} {
+		if _, err := loadZone(name); err != nil {
+			t.Errorf("loadZone(%q) = %v; want the zone", name, err)
+		}
+	}
+	for _, name := range []string{"", "Local", "UTC+2", "../../etc/passwd", "/etc/localtime", "Europe//London",
+		"Europe/London/", "Europe/../Europe/London", " Europe/London", "Mars/Olympus"} {
+		if _, err := loadZone(name); err == nil {
+			t.Errorf("loadZone(%q) accepted it", name)
+		}
+	}
+	first, _ := loadZone("Europe/Paris")
+	again, _ := loadZone("Europe/Paris")
+	if first != again {
+		t.Error("a zone loaded twice was read from disk twice")
+	}
+}

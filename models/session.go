@@ -2,7 +2,9 @@ package models
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -118,13 +120,34 @@ func (s Session) Availability(now time.Time) Availability {
 }
 
 // loadZone accepts IANA zone names only: Go's LoadLocation also takes ""
-// and "Local", which mean the server's zone, and file-like paths.
+// and "Local", which mean the server's zone, and file-like paths. Zones are
+// kept once loaded: LoadLocation reads and parses a file each time (about
+// 20 µs), and every page, email and calendar event asks for its zone.
 func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	if name == "Local" || !zoneName.MatchString(name) {
 		return nil, errBadZone
 	}
-	return time.LoadLocation(name)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	// Only zones that loaded are kept, so the map holds at most the time
+	// zone database's few hundred names whatever is asked.
+	zones.Store(name, loc)
+	return loc, nil
 }
+
+var (
+	// zones holds the time zones loaded so far, by name.
+	zones sync.Map
+	// zoneName is the shape of an IANA name ("Europe/London", "Etc/GMT+2"):
+	// no empty, "..", absolute or doubled-slash paths, which LoadLocation
+	// would otherwise open as files.
+	zoneName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`)
+)
 
 var errBadZone = &ValidationError{Fields: map[string]string{"time_zone": "Choose a time zone such as Europe/London."}}
 
