@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -451,4 +453,49 @@ func TestFault_SIGTERMUnderLoadFinishesAcceptedRequests(t *testing.T) {
 		t.Fatalf("answered %d, refused %d, broken %d; want every accepted request answered in full", answered, refused, broken)
 	}
 	t.Logf("answered %d in full, %d refused after the signal, none broken", answered, refused)
+}
+
+// A connection that never sent a byte (a browser's preconnect) does not hold
+// up a graceful shutdown, as it did until the read timeout (15 s, the same as
+// the shutdown timeout), while a request already being sent is answered.
+func TestFault_SIGTERMDoesNotWaitForSilentConnections(t *testing.T) {
+	p := startProcess(t, filepath.Join(t.TempDir(), "podium.db"))
+	host := strings.TrimPrefix(p.base, "http://")
+	silent, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// Half a request: the server has read it and is waiting for the rest.
+	started, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer started.Close()
+	if _, err := io.WriteString(started, "GET /healthz HTTP/1.1\r\nHost: podium\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server accept both
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := io.WriteString(started, "\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(started), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the request under way when the signal came: %v, %v; want it answered", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(shutdownTimeout / 2):
+		t.Fatalf("podium still running %v after SIGTERM: it waited for the silent connection", time.Since(start))
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM; want 0", code)
+	}
+	t.Logf("exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 }

@@ -73,10 +73,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	// Listen before migrating, so /healthz answers and /readyz says
 	// "starting" while a long migration runs.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
+	ln := newQuietListener(tcp)
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	stopMetrics, err := serveMetrics(cfg.MetricsAddr, metrics, log)
