@@ -65,11 +65,12 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 		return Email{}, fmt.Errorf("views: outbox message %d has no registration", msg.ID)
 	}
 	sess, panel := reg.Session, reg.Session.Panel
-	wording := emailWording(msg, panel.Title, NewSessionView(*sess, now))
+	when := NewSessionView(*sess, now)
+	wording := emailWording(msg, panel.Title, when)
 	data := EmailData{
 		Heading: wording.heading, Name: reg.Name, Intro: wording.intro,
 		PanelTitle: panel.Title, PanelURL: site.URL(PanelURL(panel.Slug)),
-		Session: NewSessionView(*sess, now), Organizer: panel.OrganizerName,
+		Session: when, Organizer: panel.OrganizerName,
 	}
 	if msg.ManageToken != "" && wording.manage {
 		data.ManageURL = site.URL(RegistrationURL(msg.ManageToken))
