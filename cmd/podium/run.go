@@ -60,7 +60,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	var wakeWorker func()
 	notify := func() { wakeWorker() }
 	jobs := mailer.NewJobs(store, notify, log)
-	metrics := handlers.NewMetrics(store)
+	// Metrics cost every request a little, so they exist only when served.
+	var metrics *handlers.Metrics
+	if cfg.MetricsAddr != "" {
+		metrics = handlers.NewMetrics(store)
+	}
 	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
@@ -139,9 +143,9 @@ func start(ctx context.Context, cfg config, store *models.Store, log *slog.Logge
 }
 
 // serveMetrics serves Prometheus metrics on their own address, off the
-// public port; with no address it does nothing.
+// public port; without metrics it does nothing.
 func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (stop func(), err error) {
-	if addr == "" {
+	if metrics == nil {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -173,7 +177,9 @@ func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *model
 	}
 	site := views.Site{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, MailName: cfg.MailName}
 	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg), log)
-	worker.Observe = metrics.ObserveDeliveries
+	if metrics != nil {
+		worker.Observe = metrics.ObserveDeliveries
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
