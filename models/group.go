@@ -24,7 +24,7 @@ const maxGroup = 128
 type txGroup struct {
 	mu      sync.Mutex
 	pending []*groupedTx
-	// lead is held by the caller that is running batches.
+	// lead is held by the caller that is running a batch.
 	lead chan struct{}
 }
 
@@ -47,34 +47,35 @@ func (s *Store) inGroupTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 	g.pending = append(g.pending, me)
 	g.mu.Unlock()
 	for {
+		// An answer wins over the lead, so a caller whose work is done
+		// returns rather than running its neighbours'.
+		select {
+		case err := <-me.done:
+			return err
+		default:
+		}
 		select {
 		case err := <-me.done:
 			return err
 		case g.lead <- struct{}{}:
-		}
-		// This caller leads: it runs batches until its own work is done,
-		// then hands over to whoever waits.
-		for {
-			select {
-			case err := <-me.done:
-				<-g.lead
-				return err
-			default:
+			// This caller leads for one batch: the oldest work queued, its
+			// own among it unless more than maxGroup came before.
+			if batch := g.take(); len(batch) > 0 {
+				s.runGroup(batch)
 			}
-			g.mu.Lock()
-			n := min(len(g.pending), maxGroup)
-			batch := g.pending[:n:n]
-			g.pending = g.pending[n:]
-			g.mu.Unlock()
-			if n == 0 {
-				// Another leader ran this caller's work; its answer is on
-				// the way.
-				<-g.lead
-				break
-			}
-			s.runGroup(batch)
+			<-g.lead
 		}
 	}
+}
+
+// take removes up to maxGroup of the oldest queued pieces of work.
+func (g *txGroup) take() []*groupedTx {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := min(len(g.pending), maxGroup)
+	batch := g.pending[:n:n]
+	g.pending = g.pending[n:]
+	return batch
 }
 
 // runGroup runs a batch in one transaction and answers every caller.
