@@ -233,18 +233,6 @@ func signUpAll(t *testing.T, base string, emails []string) {
 	}
 }
 
-// waitUntil polls done until it reports true, failing the test after within.
-func waitUntil(t *testing.T, within time.Duration, what string, done func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !done() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %s waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // outboxRow is where one registrant's message stands.
 type outboxRow struct {
 	status    string

@@ -89,16 +89,8 @@ func startProcess(t *testing.T, db string, env ...string) *process {
 			t.Logf("podium output:\n%s", logs.String())
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if resp, err := http.Get(p.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-	}
-	t.Fatalf("podium did not become healthy:\n%s", logs.String())
-	return nil
+	waitUntil(t, 20*time.Second, "podium to become ready", func() bool { return isReady(p.base) })
+	return p
 }
 
 // kill ends the process the hard way, as a crash or the OOM killer would.

@@ -49,21 +49,37 @@ func startPodium(t *testing.T, env map[string]string) string {
 		}
 	})
 	base := "http://" + addr
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waitUntil(t, 10*time.Second, "podium to become ready", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("podium exited early: %v", err)
 		default:
 		}
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
+		return isReady(base)
+	})
+	return base
+}
+
+// isReady reports whether the Podium at base answers /readyz with 200.
+func isReady(base string) bool {
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		return false
 	}
-	t.Fatal("podium did not become ready")
-	return ""
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// waitUntil polls done until it reports true, failing the test after within.
+func waitUntil(t *testing.T, within time.Duration, what string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
