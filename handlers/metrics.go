@@ -120,18 +120,22 @@ func (o *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	stats, err := o.store.OutboxStats(ctx)
+	counts, err := o.store.OutboxCounts(ctx)
+	var oldest time.Time
+	if err == nil {
+		oldest, err = o.store.OldestWaiting(ctx)
+	}
 	if err != nil {
 		ch <- prometheus.MustNewConstMetric(outboxUpDesc, prometheus.GaugeValue, 0)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(outboxUpDesc, prometheus.GaugeValue, 1)
 	for _, status := range []models.OutboxStatus{models.OutboxQueued, models.OutboxSending, models.OutboxSent, models.OutboxFailed, models.OutboxSkipped} {
-		ch <- prometheus.MustNewConstMetric(outboxMessagesDesc, prometheus.GaugeValue, float64(stats.Messages[status]), string(status))
+		ch <- prometheus.MustNewConstMetric(outboxMessagesDesc, prometheus.GaugeValue, float64(counts[status]), string(status))
 	}
 	age := 0.0
-	if !stats.OldestWaiting.IsZero() {
-		age = max(o.store.Now().Sub(stats.OldestWaiting).Seconds(), 0)
+	if !oldest.IsZero() {
+		age = max(o.store.Now().Sub(oldest).Seconds(), 0)
 	}
 	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, age)
 }

@@ -175,36 +175,17 @@ func deliveryUpdate(r DeliveryResult, now time.Time, first time.Duration) map[st
 	}
 }
 
-// OutboxStats is what monitoring needs to know about the outbox.
-type OutboxStats struct {
-	// Messages counts messages by status.
-	Messages map[OutboxStatus]int64
-	// OldestWaiting is when the oldest message not yet sent, failed or
-	// skipped was queued; zero when none waits.
-	OldestWaiting time.Time
-}
-
-// OutboxStats counts the outbox by status and finds its oldest waiting message.
-func (s *Store) OutboxStats(ctx context.Context) (OutboxStats, error) {
-	stats := OutboxStats{Messages: map[OutboxStatus]int64{}}
-	var rows []struct {
-		Status OutboxStatus
-		N      int64
-	}
-	db := s.read.WithContext(ctx)
-	if err := db.Model(&OutboxMessage{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
-		return stats, err
-	}
-	for _, r := range rows {
-		stats.Messages[r.Status] = r.N
-	}
+// OldestWaiting is when the oldest message not yet sent, failed or skipped
+// was queued, for monitoring; zero when none waits.
+func (s *Store) OldestWaiting(ctx context.Context) (time.Time, error) {
 	var oldest []time.Time
-	err := db.Model(&OutboxMessage{}).Where("status IN ?", []OutboxStatus{OutboxQueued, OutboxSending}).
+	err := s.read.WithContext(ctx).Model(&OutboxMessage{}).
+		Where("status IN ?", []OutboxStatus{OutboxQueued, OutboxSending}).
 		Order("id").Limit(1).Pluck("created_at", &oldest).Error
-	if len(oldest) > 0 {
-		stats.OldestWaiting = oldest[0]
+	if err != nil || len(oldest) == 0 {
+		return time.Time{}, err
 	}
-	return stats, err
+	return oldest[0], nil
 }
 
 // RetryDelay is the wait after the given number of failed attempts: doubling
