@@ -52,31 +52,26 @@ func (h *Handlers) registrationICS(c *fiber.Ctx) error {
 }
 
 // calendarFeed is a subscribable feed of every upcoming published session.
-func (h *Handlers) calendarFeed(c *fiber.Ctx) error {
-	return h.feed(c, "feed", fmt.Sprintf("inline; filename=%q", "podium.ics"), func() (int64, string, error) {
-		return 0, "Podium events", nil
-	})
-}
+func (h *Handlers) calendarFeed(c *fiber.Ctx) error { return h.feed(c, "") }
 
 // panelFeed is a subscribable feed of one panel's sessions.
-func (h *Handlers) panelFeed(c *fiber.Ctx) error {
-	slug := strings.Clone(c.Params("slug"))
-	return h.feed(c, "feed:"+slug, fmt.Sprintf("inline; filename=%q", slug+".ics"), func() (int64, string, error) {
-		panel, err := h.store.PublishedPanel(c.UserContext(), slug)
-		if err != nil {
-			return 0, "", err
-		}
-		return panel.ID, panel.Title, nil
-	})
-}
+func (h *Handlers) panelFeed(c *fiber.Ctx) error { return h.feed(c, strings.Clone(c.Params("slug"))) }
 
-// feed sends a feed of upcoming sessions (of one panel, or of all when
-// which names panel 0), from the page cache.
-func (h *Handlers) feed(c *fiber.Ctx, key, disposition string, which func() (panelID int64, name string, err error)) error {
-	body, modified, err := h.pages.getFeed(key, func() ([]byte, time.Time, error) {
-		panelID, name, err := which()
-		if err != nil {
-			return nil, time.Time{}, err
+// feed sends the upcoming sessions of the published panel slug names, or of
+// every panel when slug is empty, from the page cache.
+func (h *Handlers) feed(c *fiber.Ctx, slug string) error {
+	filename := "podium.ics"
+	if slug != "" {
+		filename = slug + ".ics"
+	}
+	body, modified, err := h.pages.getFeed("feed:"+slug, func() ([]byte, time.Time, error) {
+		panelID, name := int64(0), "Podium events"
+		if slug != "" {
+			panel, err := h.store.PublishedPanel(c.UserContext(), slug)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			panelID, name = panel.ID, panel.Title
 		}
 		sessions, err := h.store.UpcomingSessions(c.UserContext(), panelID)
 		if err != nil {
@@ -95,7 +90,7 @@ func (h *Handlers) feed(c *fiber.Ctx, key, disposition string, which func() (pan
 	if err != nil {
 		return err
 	}
-	return h.sendCalendarBytes(c, body, modified, disposition)
+	return h.sendCalendarBytes(c, body, modified, fmt.Sprintf("inline; filename=%q", filename))
 }
 
 // sendCalendar answers with a PUBLISH calendar of events.
