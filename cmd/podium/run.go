@@ -55,16 +55,20 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	var wg sync.WaitGroup
-	// wakeWorker is set once the database is migrated, before any request
-	// or job can call it.
-	var wakeWorker func()
-	notify := func() { wakeWorker() }
-	jobs := mailer.NewJobs(store, notify, log)
 	// Metrics cost every request a little, so they exist only when served.
 	var metrics *handlers.Metrics
 	if cfg.MetricsAddr != "" {
 		metrics = handlers.NewMetrics(store)
 	}
+	worker, err := newWorker(cfg, store, metrics, log)
+	if err != nil {
+		return err
+	}
+	notify := func() {}
+	if worker != nil {
+		notify = worker.Notify
+	}
+	jobs := mailer.NewJobs(store, notify, log)
 	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
@@ -94,9 +98,14 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		_ = app.Shutdown()
 		return err
 	}
-	if wakeWorker, err = startMail(background, &wg, cfg, store, metrics, log); err != nil {
-		_ = app.Shutdown()
-		return err
+	if worker != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := worker.Run(background); err != nil {
+				log.Error("outbox worker stopped", "err", err)
+			}
+		}()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = jobs.Run(background) }()
@@ -160,12 +169,12 @@ func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (sto
 	return func() { _ = srv.Close() }, nil
 }
 
-// startMail starts the outbox worker when a mail server is configured and
-// returns the function that wakes it.
-func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *models.Store, metrics *handlers.Metrics, log *slog.Logger) (func(), error) {
+// newWorker builds the outbox worker when a mail server is configured; it
+// runs once the database is migrated.
+func newWorker(cfg config, store *models.Store, metrics *handlers.Metrics, log *slog.Logger) (*mailer.Worker, error) {
 	if cfg.SMTP == "" {
 		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "read them at", cfg.BaseURL+"/admin/outbox")
-		return func() {}, nil
+		return nil, nil
 	}
 	smtpCfg, err := mailer.ParseURL(cfg.SMTP)
 	if err != nil {
@@ -180,13 +189,6 @@ func startMail(ctx context.Context, wg *sync.WaitGroup, cfg config, store *model
 	if metrics != nil {
 		worker.Observe = metrics.ObserveDeliveries
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := worker.Run(ctx); err != nil {
-			log.Error("outbox worker stopped", "err", err)
-		}
-	}()
 	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom)
-	return worker.Notify, nil
+	return worker, nil
 }
