@@ -3,10 +3,8 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"podium/models"
@@ -177,26 +175,7 @@ func TestAPIUpdatePanel_ConcurrentPatchesOfDifferentFieldsBothLast(t *testing.T)
 	p := env.addPanel(t, "patched", models.Session{Capacity: 5})
 	path := fmt.Sprintf("/api/v1/panels/%d", p.ID)
 	const rounds = 40
-	var wg sync.WaitGroup
-	for _, field := range []string{"title", "summary"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range rounds {
-				req := httptest.NewRequest(http.MethodPatch, path,
-					strings.NewReader(fmt.Sprintf(`{%q: "%s %d"}`, field, field, i)))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", api.b.header.Get("Authorization"))
-				resp, err := env.app.Test(req, -1)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					t.Errorf("PATCH %s %d: %v %v", field, i, resp, err)
-					return
-				}
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
+	api.patchAtOnce(path, rounds, `{"title": "title %d"}`, `{"summary": "summary %d"}`)
 	got, err := env.store.PanelByID(t.Context(), p.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"podium/models"
@@ -285,4 +286,29 @@ func TestCompressedBodies_RefusedBeforeInflating(t *testing.T) {
 	if n := len(env.countRegistrations(t, mustSession(t, p, 0))); n != 0 {
 		t.Fatalf("a compressed sign-up stored %d registrations", n)
 	}
+}
+
+// patchAtOnce sends rounds PATCHes of path from one goroutine per body, all
+// at once; each body is a format whose %d is the round.
+func (a *apiClient) patchAtOnce(path string, rounds int, bodies ...string) {
+	a.t.Helper()
+	var wg sync.WaitGroup
+	for _, body := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				req := httptest.NewRequest(http.MethodPatch, path, strings.NewReader(fmt.Sprintf(body, i)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", a.b.header.Get("Authorization"))
+				resp, err := a.env.app.Test(req, -1)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					a.t.Errorf("PATCH %s: %v %v", fmt.Sprintf(body, i), resp, err)
+					return
+				}
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
 }
