@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"gorm.io/gorm"
@@ -88,19 +87,20 @@ func (s *Store) runGroup(batch []*groupedTx) {
 			if errs[i] = g.ctx.Err(); errs[i] != nil {
 				continue
 			}
-			name := "signup" + strconv.Itoa(i)
-			if err := tx.SavePoint(name).Error; err != nil {
+			// One name for every piece, released before the next begins:
+			// a name per piece would be a new SQL text each time and push
+			// the sign-up's own statements out of the statement cache.
+			if err := tx.Exec("SAVEPOINT signup").Error; err != nil {
 				return err
 			}
 			if errs[i] = runGrouped(tx, g.fn); errs[i] != nil {
 				// A failed rollback means SQLite ended the transaction
 				// itself (disk full, I/O error): nothing in it stands.
-				if err := tx.RollbackTo(name).Error; err != nil {
+				if err := tx.Exec("ROLLBACK TO SAVEPOINT signup").Error; err != nil {
 					return err
 				}
-				continue
 			}
-			if err := tx.Exec("RELEASE SAVEPOINT " + name).Error; err != nil {
+			if err := tx.Exec("RELEASE SAVEPOINT signup").Error; err != nil {
 				return err
 			}
 		}

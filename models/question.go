@@ -137,11 +137,25 @@ func validOptions(options Lines) bool {
 	return true
 }
 
-// panelQuestions reads a panel's questions in form order.
+// panelQuestions reads a panel's questions in form order. Every sign-up
+// reads them inside its write transaction, so the columns are scanned
+// directly rather than through GORM's model reads (see signUpSession).
 func panelQuestions(db *gorm.DB, panelID int64) ([]Question, error) {
+	rows, err := db.Raw(`SELECT id, position, kind, label, required, options FROM questions
+		WHERE panel_id = ? ORDER BY position, id`, panelID).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var qs []Question
-	err := db.Where("panel_id = ?", panelID).Order("position, id").Find(&qs).Error
-	return qs, err
+	for rows.Next() {
+		q := Question{PanelID: panelID}
+		if err := rows.Scan(&q.ID, &q.Position, &q.Kind, &q.Label, &q.Required, &q.Options); err != nil {
+			return nil, err
+		}
+		qs = append(qs, q)
+	}
+	return qs, rows.Err()
 }
 
 // checkAnswers validates submitted answers against a panel's questions. It
