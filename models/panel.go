@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -278,16 +279,14 @@ func (s *Store) PublishedPanelID(ctx context.Context, slug string) (int64, error
 	if !slugPattern.MatchString(slug) {
 		return 0, ErrNotFound
 	}
-	var ids []int64
-	err := s.read.WithContext(ctx).Model(&Panel{}).Where("slug = ? AND status = ?", slug, PanelPublished).
-		Limit(1).Pluck("id", &ids).Error
-	if err != nil {
-		return 0, err
-	}
-	if len(ids) == 0 {
+	// Every sign-up asks, so the row is scanned directly (see signUpSession).
+	var id int64
+	err := s.read.WithContext(ctx).Raw("SELECT id FROM panels WHERE slug = ? AND status = ?", slug, PanelPublished).
+		Row().Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
-	return ids[0], nil
+	return id, err
 }
 
 // OpenSessions are the panel's sessions that take registrations at now.
