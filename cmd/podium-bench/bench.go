@@ -97,7 +97,13 @@ func landing(ctx context.Context, base string, o options) (result, error) {
 	client := newClient(o.conns)
 	defer client.CloseIdleConnections()
 	u := base + "/panels/bench-landing"
-	n, lat, failed, took := hammer(ctx, o.conns, o.duration, func(int, int) error { return getOK(client, u) })
+	// One body buffer per connection: the generator shares the machine with
+	// the server, and a fresh 12 KiB body per request keeps its GC busy.
+	bufs := make([][]byte, o.conns)
+	n, lat, failed, took := hammer(ctx, o.conns, o.duration, func(w, _ int) (err error) {
+		bufs[w], err = getOK(client, u, bufs[w])
+		return err
+	})
 	return result{phase: fmt.Sprintf("landing page GET, %d conns", o.conns), count: n, rate: float64(n) / took.Seconds(),
 		p50: lat.percentile(0.5), p99: lat.percentile(0.99), errors: failed}, nil
 }

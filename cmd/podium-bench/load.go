@@ -94,16 +94,17 @@ func hammer(ctx context.Context, conns int, d time.Duration, op func(worker, i i
 	return int(done.Load()), &lat, int(failed.Load()), time.Since(start)
 }
 
-// getOK fetches a page and fails on anything but 200.
-func getOK(client *fasthttp.Client, u string) error {
-	status, _, err := client.Get(nil, u)
+// getOK fetches a page into buf, reusing its memory, and fails on anything
+// but 200. It returns the buffer for the next call.
+func getOK(client *fasthttp.Client, u string, buf []byte) ([]byte, error) {
+	status, body, err := client.Get(buf[:0], u)
 	if err != nil {
-		return err
+		return buf, err
 	}
 	if status != fasthttp.StatusOK {
-		return fmt.Errorf("GET %s: %d", u, status)
+		return body, fmt.Errorf("GET %s: %d", u, status)
 	}
-	return nil
+	return body, nil
 }
 
 // attrValue returns the value that follows prefix in a page, up to the
