@@ -58,29 +58,40 @@ const calendarProdID = "-//Podium//Podium Registration//EN"
 // ORGANIZER when OrganizerEmail is set (RFC 5546 lists it for PUBLISH) and
 // omits it otherwise. Nothing is written to w unless encoding succeeds.
 func WriteCalendar(w io.Writer, method CalendarMethod, calName string, events []CalendarEvent) error {
-	if method == MethodPublish && len(events) == 0 {
-		return writeEmptyFeed(w, calName)
-	}
-	cal, err := newCalendar(method, calName, events)
+	cal, err := encodeCalendar(method, calName, events)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	fw := &foldingWriter{w: &buf}
-	if err := ical.NewEncoder(fw).Encode(cal); err != nil {
-		return fmt.Errorf("views: encode calendar: %w", err)
-	}
-	if err := fw.finish(); err != nil {
-		return fmt.Errorf("views: encode calendar: %w", err)
-	}
-	_, err = w.Write(buf.Bytes())
+	_, err = w.Write(cal)
 	return err
 }
 
-// writeEmptyFeed writes a feed with no events. go-ical refuses to encode a
+// encodeCalendar is WriteCalendar returning the calendar, for callers that
+// keep it in memory anyway (an email carries it twice).
+func encodeCalendar(method CalendarMethod, calName string, events []CalendarEvent) ([]byte, error) {
+	if method == MethodPublish && len(events) == 0 {
+		return encodeEmptyFeed(calName)
+	}
+	cal, err := newCalendar(method, calName, events)
+	if err != nil {
+		return nil, err
+	}
+	// An invite is about 1 kB; starting there saves the first few doublings.
+	buf := bytes.NewBuffer(make([]byte, 0, 2048))
+	fw := &foldingWriter{w: buf}
+	if err := ical.NewEncoder(fw).Encode(cal); err != nil {
+		return nil, fmt.Errorf("views: encode calendar: %w", err)
+	}
+	if err := fw.finish(); err != nil {
+		return nil, fmt.Errorf("views: encode calendar: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeEmptyFeed encodes a feed with no events. go-ical refuses to encode a
 // calendar without components, but a subscribed feed whose sessions are all
 // over must still answer with a calendar, so this one is written by hand.
-func writeEmptyFeed(w io.Writer, calName string) error {
+func encodeEmptyFeed(calName string) ([]byte, error) {
 	var buf bytes.Buffer
 	fw := &foldingWriter{w: &buf}
 	lines := []string{"BEGIN:VCALENDAR", "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "PRODID:" + calendarProdID, "VERSION:2.0"}
@@ -90,14 +101,13 @@ func writeEmptyFeed(w io.Writer, calName string) error {
 	lines = append(lines, "END:VCALENDAR")
 	for _, l := range lines {
 		if _, err := fw.Write([]byte(l + "\r\n")); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := fw.finish(); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
 }
 
 // escapeICalText escapes a TEXT value as RFC 5545 section 3.3.11 says.
@@ -315,22 +325,28 @@ const maxLineOctets = 75
 // maxLineOctets, inserting CRLF + space between whole UTF-8 sequences;
 // go-ical does not fold.
 type foldingWriter struct {
-	w       io.Writer
+	w       *bytes.Buffer
 	pending []byte // start of a line whose CRLF has not arrived yet
 }
 
+var crlf = []byte("\r\n")
+
 func (f *foldingWriter) Write(p []byte) (int, error) {
-	f.pending = append(f.pending, p...)
-	rest := f.pending
+	// go-ical writes whole lines, so p is usually folded where it is and
+	// only a partial line is kept back.
+	rest := p
+	if len(f.pending) > 0 {
+		rest = append(f.pending, p...)
+	}
 	for {
-		i := bytes.Index(rest, []byte("\r\n"))
-		if i < 0 {
+		line, after, ok := bytes.Cut(rest, crlf)
+		if !ok {
 			break
 		}
-		if err := f.writeLine(rest[:i]); err != nil {
+		if err := f.writeLine(line); err != nil {
 			return 0, err
 		}
-		rest = rest[i+2:]
+		rest = after
 	}
 	f.pending = append(f.pending[:0], rest...)
 	return len(p), nil
@@ -348,7 +364,6 @@ func (f *foldingWriter) writeLine(line []byte) error {
 	if bytes.ContainsAny(line, "\r\n") {
 		return errors.New("bare CR or LF inside a content line")
 	}
-	out := make([]byte, 0, len(line)+3*(len(line)/(maxLineOctets-1))+2)
 	limit := maxLineOctets
 	for len(line) > limit {
 		cut := limit
@@ -358,13 +373,12 @@ func (f *foldingWriter) writeLine(line []byte) error {
 		if cut == 0 {
 			cut = limit // not UTF-8 at all; cleanICalText and cleanICalParam prevent this
 		}
-		out = append(out, line[:cut]...)
-		out = append(out, "\r\n "...)
+		f.w.Write(line[:cut])
+		f.w.WriteString("\r\n ")
 		line = line[cut:]
 		limit = maxLineOctets - 1 // the leading space counts
 	}
-	out = append(out, line...)
-	out = append(out, "\r\n"...)
-	_, err := f.w.Write(out)
-	return err
+	f.w.Write(line)
+	f.w.WriteString("\r\n")
+	return nil
 }

@@ -1,10 +1,10 @@
 package views
 
 import (
-	"bytes"
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"strings"
 	texttemplate "text/template"
 	"time"
 
@@ -83,17 +83,21 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 		ev := RegistrationEvent(site, reg, data.ManageURL, msg.Sequence, now)
 		email.CalendarMethod = CalendarMethod(msg.CalendarMethod)
 		ev.Cancelled = email.CalendarMethod == MethodCancel
-		var buf bytes.Buffer
-		if err := WriteCalendar(&buf, email.CalendarMethod, "", []CalendarEvent{ev}); err != nil {
+		cal, err := encodeCalendar(email.CalendarMethod, "", []CalendarEvent{ev})
+		if err != nil {
 			return Email{}, err
 		}
-		email.Calendar = buf.Bytes()
+		email.Calendar = cal
 		if email.CalendarMethod == MethodRequest && msg.ManageToken != "" {
 			links := NewCalendarLinks(ev, site.URL(RegistrationURL(msg.ManageToken)+"/invite.ics"))
 			data.Links = &links
 		}
 	}
-	var text, html bytes.Buffer
+	// A confirmation's text and HTML are about 2 and 4 kB: builders with
+	// room for that rarely grow, and String does not copy.
+	var text, html strings.Builder
+	text.Grow(3 << 10)
+	html.Grow(6 << 10)
 	if err := r.text.ExecuteTemplate(&text, "email_text", data); err != nil {
 		return Email{}, err
 	}
