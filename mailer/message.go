@@ -70,9 +70,7 @@ func Build(m Message) (*mail.Msg, error) {
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageIDWithValue(bareMessageID(m.MessageID))
 	msg.SetDate()
-	if err := addBody(msg, m); err != nil {
-		return nil, fmt.Errorf("mailer: build message %s: %w", m.MessageID, err)
-	}
+	addBody(msg, m)
 	return msg, nil
 }
 
@@ -89,22 +87,25 @@ func WriteTo(w io.Writer, m Message) error {
 	return nil
 }
 
-func addBody(msg *mail.Msg, m Message) error {
+func addBody(msg *mail.Msg, m Message) {
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
 	}
 	if len(m.Calendar) == 0 {
-		return nil
+		return
 	}
 	// go-mail has no text/calendar type and writes a part's Content-Type as
 	// "<type>; charset=<charset>", so the method parameter rides in the type.
 	// CalendarMethod is one of three constants (validate), so it is safe here.
 	calendarType := mail.ContentType("text/calendar; method=" + m.CalendarMethod)
-	msg.AddAlternativeString(calendarType, string(m.Calendar), mail.WithPartEncoding(mail.EncodingB64))
+	// Both parts read m.Calendar where it is, instead of each keeping a copy.
+	msg.AddAlternativeWriter(calendarType, func(w io.Writer) (int64, error) {
+		n, err := w.Write(m.Calendar)
+		return int64(n), err
+	}, mail.WithPartEncoding(mail.EncodingB64))
 	// Attachments are base64 by default in go-mail.
-	return msg.AttachReader("invite.ics", bytes.NewReader(m.Calendar),
-		mail.WithFileContentType("application/ics"))
+	msg.AttachReadSeeker("invite.ics", bytes.NewReader(m.Calendar), mail.WithFileContentType("application/ics"))
 }
 
 // oneLine collapses runs of whitespace and control characters (CR, LF, tab)
