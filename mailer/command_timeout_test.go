@@ -100,3 +100,32 @@ func TestCommandConn_CloseSendsWhatIsPending(t *testing.T) {
 		t.Errorf("the server read %q, want close_notify", s)
 	}
 }
+
+// A Close from another goroutine, as crypto/tls does to interrupt, ends a
+// send that the server is not taking instead of waiting for its deadline.
+func TestCommandConn_CloseInterruptsASend(t *testing.T) {
+	client, server := net.Pipe() // a write waits until the other end reads
+	defer server.Close()
+	c := &commandConn{Conn: client, timeout: time.Minute}
+	sent := make(chan error)
+	go func() {
+		_, err := c.Write(make([]byte, maxPending))
+		sent <- err
+	}()
+	if _, err := server.Read(make([]byte, 1)); err != nil { // the send is under way
+		t.Fatal(err)
+	}
+	closed := make(chan error)
+	go func() { closed <- c.Close() }()
+	for range 2 {
+		select {
+		case err := <-sent:
+			if err == nil {
+				t.Error("the interrupted send reported no error")
+			}
+		case <-closed:
+		case <-time.After(2 * time.Second):
+			t.Fatal("Close waited for a send the server never took")
+		}
+	}
+}

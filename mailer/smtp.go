@@ -284,17 +284,26 @@ func (c *commandConn) Read(p []byte) (int, error) {
 }
 
 // Close sends what is pending, such as the TLS close_notify that follows
-// QUIT (servers log its absence), then closes.
+// QUIT (servers log its absence), then closes. A Close from another
+// goroutine while a send is under way is there to interrupt it, so it does
+// not wait for that send.
 func (c *commandConn) Close() error {
-	_ = c.flush()
+	if c.mu.TryLock() {
+		_ = c.sendPending()
+		c.mu.Unlock()
+	}
 	return c.Conn.Close()
 }
 
-// flush sets the deadline for the command being sent and its reply, and
-// sends it.
 func (c *commandConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.sendPending()
+}
+
+// sendPending sets the deadline for the command being sent and its reply,
+// and sends it. c.mu is held.
+func (c *commandConn) sendPending() error {
 	if len(c.pending) == 0 {
 		return nil
 	}
