@@ -329,8 +329,6 @@ type foldingWriter struct {
 	pending []byte // start of a line whose CRLF has not arrived yet
 }
 
-var crlf = []byte("\r\n")
-
 func (f *foldingWriter) Write(p []byte) (int, error) {
 	// go-ical writes whole lines, so p is usually folded where it is and
 	// only a partial line is kept back.
@@ -339,7 +337,7 @@ func (f *foldingWriter) Write(p []byte) (int, error) {
 		rest = append(f.pending, p...)
 	}
 	for {
-		line, after, ok := bytes.Cut(rest, crlf)
+		line, after, ok := bytes.Cut(rest, []byte("\r\n"))
 		if !ok {
 			break
 		}
