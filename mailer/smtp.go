@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -243,74 +242,17 @@ func (c *conn) close() {
 	}
 }
 
-// commandConn holds back what the SMTP client writes until the client
-// reads, that is until it waits for a reply, and then sends it in one write
-// under a fresh CommandTimeout, which so bounds each command (a message body
-// counts as one) and its reply. Before, every 4 kB of textproto's buffer was
-// a write of its own: a confirmation email took three for its body.
+// commandConn gives every write, and so every SMTP command and the reply
+// that follows it, a fresh CommandTimeout.
 type commandConn struct {
 	net.Conn
 	timeout time.Duration
-	// mu guards pending: crypto/tls may call Close from another goroutine
-	// to interrupt a handshake or a write. It is never held while reading.
-	mu      sync.Mutex
-	pending []byte
 }
 
-// maxPending bounds what is held back; a body longer than this goes out in
-// pieces, each with its own CommandTimeout, as every write did before.
-const maxPending = 64 << 10
-
-// Write holds p back, sending what is pending once it reaches maxPending.
+// Write extends the deadline, then writes.
 func (c *commandConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	c.pending = append(c.pending, p...)
-	full := len(c.pending) >= maxPending
-	c.mu.Unlock()
-	if full {
-		if err := c.flush(); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// Read sends what is pending before waiting for the server.
-func (c *commandConn) Read(p []byte) (int, error) {
-	if err := c.flush(); err != nil {
+	if err := c.Conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, err
 	}
-	return c.Conn.Read(p)
-}
-
-// Close sends what is pending, such as the TLS close_notify that follows
-// QUIT (servers log its absence), then closes. A Close from another
-// goroutine while a send is under way is there to interrupt it, so it does
-// not wait for that send.
-func (c *commandConn) Close() error {
-	if c.mu.TryLock() {
-		_ = c.sendPending()
-		c.mu.Unlock()
-	}
-	return c.Conn.Close()
-}
-
-func (c *commandConn) flush() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sendPending()
-}
-
-// sendPending sets the deadline for the command being sent and its reply,
-// and sends it. c.mu is held.
-func (c *commandConn) sendPending() error {
-	if len(c.pending) == 0 {
-		return nil
-	}
-	if err := c.Conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
-		return err
-	}
-	_, err := c.Conn.Write(c.pending)
-	c.pending = c.pending[:0]
-	return err
+	return c.Conn.Write(p)
 }
