@@ -123,7 +123,13 @@ func New(cfg Config) (*fiber.App, error) {
 		// get problem+json under /api/) instead of failing before routing.
 		DisablePreParseMultipartForm: true,
 		// A public page fits the write buffer, so it leaves in one write.
-		WriteBufferSize:       writeBufferSize,
+		WriteBufferSize: writeBufferSize,
+		// A connection hands its read and write buffers back to the pool
+		// while its request runs and between requests, instead of keeping
+		// them: in podium-bench's race of a thousand sign-ups at once, which
+		// wait for the database together, the server's peak RSS fell from
+		// 152-154 MB to 134-139 MB, at no cost in throughput we could see.
+		ReduceMemoryUsage:     true,
 		ReadTimeout:           readTimeout,
 		WriteTimeout:          writeTimeout,
 		IdleTimeout:           idleTimeout,
