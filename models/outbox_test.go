@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 func outboxFor(t *testing.T, s *Store, regID int64) []OutboxMessage {
@@ -369,5 +372,30 @@ func TestOutboxMessage_OvertakenByEvents(t *testing.T) {
 		if got := tc.msg.Overtaken(tc.now); got != tc.want {
 			t.Errorf("case %d (%s): Overtaken = %v; want %v", i, tc.msg.Kind, got, tc.want)
 		}
+	}
+}
+
+// A claim behind a large backlog (a 50,000-message fan-out) must read only
+// the rows it takes, in the outbox_due index's order, not sort every due
+// message: the claim holds the write lock that sign-ups wait for.
+func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
+	s, _ := newTestStore(t)
+	query := s.write.ToSQL(func(tx *gorm.DB) *gorm.DB {
+		var ids []int64
+		return dueMessages(tx, testNow, 25, &ids)
+	})
+	var plan []struct {
+		Detail string
+	}
+	if err := s.read.Raw("EXPLAIN QUERY PLAN " + query).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	for _, p := range plan {
+		steps = append(steps, p.Detail)
+	}
+	got := strings.Join(steps, "; ")
+	if !strings.Contains(got, "INDEX outbox_due") || strings.Contains(got, "TEMP B-TREE") {
+		t.Errorf("plan of %s:\n%s\nwant a walk of outbox_due with no sort", query, got)
 	}
 }
