@@ -279,7 +279,7 @@ func (s *Store) PublishedPanelID(ctx context.Context, slug string) (int64, error
 	if !slugPattern.MatchString(slug) {
 		return 0, ErrNotFound
 	}
-	// Every sign-up asks, so the row is scanned directly (see signUpSession).
+	// Every sign-up asks, so the row is scanned directly (see readSignUpTarget).
 	var id int64
 	err := s.read.WithContext(ctx).Raw("SELECT id FROM panels WHERE slug = ? AND status = ?", slug, PanelPublished).
 		Row().Scan(&id)

@@ -139,7 +139,7 @@ func validOptions(options Lines) bool {
 
 // panelQuestions reads a panel's questions in form order. Every sign-up
 // reads them inside its write transaction, so the columns are scanned
-// directly rather than through GORM's model reads (see signUpSession).
+// directly rather than through GORM's model reads (see readSignUpTarget).
 func panelQuestions(db *gorm.DB, panelID int64) ([]Question, error) {
 	rows, err := db.Raw(`SELECT id, position, kind, label, required, options FROM questions
 		WHERE panel_id = ? ORDER BY position, id`, panelID).Rows()

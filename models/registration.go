@@ -82,30 +82,32 @@ type signUpRules struct {
 
 // session reads the session inside the write transaction and checks that it
 // takes a registration at now.
-func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time) (*Session, error) {
+func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time) (*signUpTarget, error) {
+	t, err := readSignUpTarget(tx, sessionID)
 	if r.organizer {
-		sess, err := signUpSession(tx, sessionID)
 		switch {
 		case err != nil:
 			return nil, err
-		case sess.Status == SessionCancelled:
+		case t.Status == SessionCancelled:
 			return nil, ErrSessionCancelled
-		case !now.Before(sess.EndsAt()):
+		case !now.Before(t.EndsAt()):
 			return nil, ErrRegistrationClosed
 		}
-		return sess, nil
+		return t, nil
 	}
-	sess, err := lockedSession(tx, r.panelID, sessionID)
+	if errors.Is(err, ErrNotFound) || (err == nil && (t.PanelID != r.panelID || !t.panelPublished)) {
+		return nil, &ValidationError{Fields: map[string]string{"session": "Choose one of the sessions listed."}}
+	}
 	if err != nil {
 		return nil, err
 	}
-	switch sess.Availability(now) {
+	switch t.Availability(now) {
 	case AvailableCanceled:
 		return nil, ErrSessionCancelled
 	case AvailableClosed:
 		return nil, ErrRegistrationClosed
 	}
-	return sess, nil
+	return t, nil
 }
 
 // register is the one sign-up path, for the public form and for organizers.
@@ -118,11 +120,12 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	res := &RegisterResult{Token: token}
 	err := s.inGroupTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
-		sess, err := rules.session(tx, in.SessionID, now)
+		target, err := rules.session(tx, in.SessionID, now)
 		if err != nil {
 			return err
 		}
-		answers, err := validAnswers(tx, sess.PanelID, in.Answers)
+		sess := &target.Session
+		answers, err := validAnswers(tx, target, in.Answers)
 		if err != nil {
 			return err
 		}
@@ -184,14 +187,29 @@ func notifyWithToken(tx *gorm.DB, now time.Time, reg *Registration, sess *Sessio
 // read by primary key: 31 µs through Take, 10 µs as a raw row), so these
 // name their columns and scan them directly.
 
-// signUpSession reads what a sign-up needs of a session.
-func signUpSession(tx *gorm.DB, id int64) (*Session, error) {
-	sess := Session{ID: id}
+// signUpTarget is what a sign-up needs to know of its session and panel.
+type signUpTarget struct {
+	Session
+	panelPublished bool
+	panelQuestions int // how many custom questions the panel asks
+}
+
+// readSignUpTarget reads the session with its panel's status and number of
+// questions in one statement. The panel's two facts are subqueries by key:
+// SQLite ran the same read as a join several times slower than as separate
+// reads, and as one statement with subqueries three times faster than the
+// session, panel and question reads one after another.
+func readSignUpTarget(tx *gorm.DB, id int64) (*signUpTarget, error) {
+	t := signUpTarget{Session: Session{ID: id}}
 	var closes sql.NullTime
+	var panelStatus PanelStatus
 	err := tx.Raw(`SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
-		registration_closes_at, status, sequence FROM sessions WHERE id = ?`, id).Row().
-		Scan(&sess.PanelID, &sess.StartsAt, &sess.DurationMinutes, &sess.Capacity, &sess.SeatsTaken,
-			&sess.Waitlist, &closes, &sess.Status, &sess.Sequence)
+		registration_closes_at, status, sequence,
+		(SELECT status FROM panels WHERE id = sessions.panel_id),
+		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id)
+		FROM sessions WHERE id = ?`, id).Row().
+		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
+			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -199,9 +217,10 @@ func signUpSession(tx *gorm.DB, id int64) (*Session, error) {
 		return nil, err
 	}
 	if closes.Valid {
-		sess.RegistrationClosesAt = &closes.Time
+		t.RegistrationClosesAt = &closes.Time
 	}
-	return &sess, nil
+	t.panelPublished = panelStatus == PanelPublished
+	return &t, nil
 }
 
 // insertRegistration inserts reg and sets its ID.
@@ -228,11 +247,15 @@ func insertManageToken(tx *gorm.DB, tokenHash string, registrationID int64, now 
 }
 
 // validAnswers checks answers against the panel's questions inside the write
-// transaction, so they match the questions as they are when stored.
-func validAnswers(tx *gorm.DB, panelID int64, submitted map[int64][]string) ([]Answer, error) {
-	questions, err := panelQuestions(tx, panelID)
-	if err != nil {
-		return nil, err
+// transaction, so they match the questions as they are when stored. Most
+// panels ask none, and then there is nothing more to read.
+func validAnswers(tx *gorm.DB, t *signUpTarget, submitted map[int64][]string) ([]Answer, error) {
+	var questions []Question
+	if t.panelQuestions > 0 {
+		var err error
+		if questions, err = panelQuestions(tx, t.PanelID); err != nil {
+			return nil, err
+		}
 	}
 	answers, messages := checkAnswers(questions, submitted)
 	if len(messages) > 0 {
@@ -281,30 +304,6 @@ func registrationNotice(reg *Registration, sess *Session, token string) OutboxMe
 		msg.Kind, msg.CalendarMethod, msg.Sequence = KindConfirmation, CalendarRequest, sess.Sequence
 	}
 	return msg
-}
-
-// lockedSession reads a session of a published panel inside a write
-// transaction (which already holds SQLite's write lock). Two primary-key
-// reads are much cheaper in SQLite than one join, and this is on every
-// sign-up's critical path.
-func lockedSession(tx *gorm.DB, panelID, sessionID int64) (*Session, error) {
-	notListed := &ValidationError{Fields: map[string]string{"session": "Choose one of the sessions listed."}}
-	sess, err := signUpSession(tx, sessionID)
-	if errors.Is(err, ErrNotFound) || (err == nil && sess.PanelID != panelID) {
-		return nil, notListed
-	}
-	if err != nil {
-		return nil, err
-	}
-	var one int
-	err = tx.Raw("SELECT 1 FROM panels WHERE id = ? AND status = ?", panelID, PanelPublished).Row().Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notListed
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sess, nil
 }
 
 // claimSeat takes a seat if one is free, else a waitlist place if the session
