@@ -47,7 +47,7 @@ type options struct {
 	deliverFor   time.Duration
 	feedSessions int
 	url          string
-	smtpDown     bool
+	smtpSilent   bool
 }
 
 func parseOptions(args []string, out io.Writer) (options, error) {
@@ -63,8 +63,8 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.deliverFor, "deliver-for", 10*time.Second, "how long after the reschedule request to count fan-out deliveries to the SMTP sink")
 	fs.IntVar(&o.feedSessions, "feed-sessions", 1000, "sessions in the calendar feed")
 	fs.StringVar(&o.url, "url", "", "measure a running Podium at this base URL instead (landing and registration phases only)")
-	fs.BoolVar(&o.smtpDown, "smtp-down", false, "give the server an SMTP server that refuses connections, so no email is rendered or sent "+
-		"and the sign-ups are measured alone (landing and registration phases only)")
+	fs.BoolVar(&o.smtpSilent, "smtp-silent", false, "give the server an SMTP server that never answers, so no email is sent "+
+		"while the sign-ups are measured (landing and registration phases only)")
 	err := fs.Parse(args)
 	return o, err
 }
