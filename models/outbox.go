@@ -155,13 +155,25 @@ type DeliveryResult struct {
 func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) error {
 	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
+		// Delivered messages, nearly all of a batch, share one statement:
+		// this transaction holds the write lock that sign-ups wait for.
+		var sent []int64
 		for _, r := range results {
+			if r.Outcome() == OutboxSent {
+				sent = append(sent, r.ID)
+				continue
+			}
 			if err := tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", r.ID, OutboxSending).
 				Updates(deliveryUpdate(r, now, s.retryDelay)).Error; err != nil {
 				return err
 			}
 		}
-		return nil
+		if len(sent) == 0 {
+			return nil
+		}
+		delivered := DeliveryResult{} // no error: the update of a sent message
+		return tx.Model(&OutboxMessage{}).Where("id IN ? AND status = ?", sent, OutboxSending).
+			Updates(deliveryUpdate(delivered, now, s.retryDelay)).Error
 	})
 }
 

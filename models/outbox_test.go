@@ -399,3 +399,32 @@ func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
 		t.Errorf("plan of %s:\n%s\nwant a walk of outbox_due with no sort", query, got)
 	}
 }
+
+// BenchmarkRecordDeliveries_SentBatch times recording a delivered batch of
+// 25, which holds the write lock that sign-ups wait for.
+func BenchmarkRecordDeliveries_SentBatch(b *testing.B) {
+	s, _ := newTestStore(b)
+	p, sess := newTestPanel(b, s, 0, false)
+	ctx := context.Background()
+	b.ResetTimer()
+	for n := range b.N {
+		b.StopTimer()
+		for i := range 25 {
+			if _, err := s.Register(ctx, p.ID, validInput(sess.ID, fmt.Sprintf("r%d-%d@example.com", n, i))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		claimed, err := s.ClaimOutbox(ctx, 25, time.Minute)
+		if err != nil || len(claimed) != 25 {
+			b.Fatalf("claimed %d: %v", len(claimed), err)
+		}
+		results := make([]DeliveryResult, len(claimed))
+		for i, m := range claimed {
+			results[i] = DeliveryResult{ID: m.ID, Attempts: m.Attempts}
+		}
+		b.StartTimer()
+		if err := s.RecordDeliveries(ctx, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
