@@ -7,20 +7,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
+	"podium/mailer/smtptest"
 	"podium/models"
 	"podium/views"
 )
@@ -205,44 +202,27 @@ func (s *discardSink) received(b *testing.B) (messages, bytes int64) {
 	return messages, bytes
 }
 
-// serveDiscardSink runs a go-smtp server on 127.0.0.1 that accepts every
-// message and keeps only counts, so that a long benchmark does not fill
-// memory. It writes its port to out, then the counts for every line read
-// from control, and returns when control ends.
+// serveDiscardSink runs an smtptest.Discard server, which keeps only
+// counts, so that a long benchmark does not fill memory. It writes its port
+// to out, then the counts for every line read from control, and returns when
+// control ends.
 func serveDiscardSink(control io.Reader, out io.Writer) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sink, err := smtptest.StartDiscard()
 	if err != nil {
 		return err
 	}
-	var counts sinkCounts
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		return sinkSession{&counts}, nil
-	}))
-	srv.Domain = "sink.localhost"
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	fmt.Fprintln(out, ln.Addr().(*net.TCPAddr).Port)
+	defer sink.Close()
+	_, port, err := net.SplitHostPort(sink.Addr())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, port)
 	lines := bufio.NewScanner(control)
 	for lines.Scan() {
-		fmt.Fprintln(out, counts.messages.Load(), counts.bytes.Load())
+		messages, bytes := sink.Received()
+		fmt.Fprintln(out, messages, bytes)
 	}
 	return lines.Err()
-}
-
-type sinkCounts struct{ messages, bytes atomic.Int64 }
-
-type sinkSession struct{ counts *sinkCounts }
-
-func (sinkSession) Reset()                               {}
-func (sinkSession) Logout() error                        { return nil }
-func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s sinkSession) Data(r io.Reader) error {
-	n, err := io.Copy(io.Discard, r)
-	s.counts.bytes.Add(n)
-	s.counts.messages.Add(1)
-	return err
 }
 
 // cpuMeter adds up the process's CPU time over the timed parts of a

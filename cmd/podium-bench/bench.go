@@ -16,6 +16,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"podium/mailer/smtptest"
 	"podium/models"
 )
 
@@ -24,7 +25,7 @@ type bench struct {
 	o      options
 	store  *models.Store // the bench's own connection to the server's database
 	server *server
-	sink   *sink
+	sink   *smtptest.Discard
 	// The panels the phases use, made before the server starts.
 	register, race, fanout *models.Panel
 	token                  string // an owner's API token, as an organizer's tool holds one
@@ -58,11 +59,11 @@ func benchServer(ctx context.Context, o options, out io.Writer) error {
 	if err := b.prepare(ctx, dbPath); err != nil {
 		return err
 	}
-	if b.sink, err = startSink(); err != nil {
+	if b.sink, err = smtptest.StartDiscard(); err != nil {
 		return err
 	}
-	defer b.sink.close()
-	smtpAddr := b.sink.addr
+	defer b.sink.Close()
+	smtpAddr := b.sink.Addr()
 	if o.smtpSilent {
 		// The kernel accepts the connections and nobody ever answers: each
 		// of the worker's connections waits for a greeting, so it renders
@@ -108,6 +109,12 @@ func benchServer(ctx context.Context, o options, out io.Writer) error {
 	return b.server.stop()
 }
 
+// mailed is how many messages the SMTP sink has received so far.
+func (b *bench) mailed() int64 {
+	n, _ := b.sink.Received()
+	return n
+}
+
 func (b *bench) landingPhase(ctx context.Context) (result, error) {
 	return landing(ctx, b.server.base, b.o)
 }
@@ -128,7 +135,7 @@ func landing(ctx context.Context, base string, o options) (result, error) {
 }
 
 func (b *bench) registerPhase(ctx context.Context) (result, error) {
-	mailed := b.sink.received.Load()
+	mailed := b.mailed()
 	r, err := register(ctx, b.server.base, "bench-register", b.o)
 	if err != nil {
 		return r, err
@@ -138,7 +145,7 @@ func (b *bench) registerPhase(ctx context.Context) (result, error) {
 		return r, fmt.Errorf("read session: %v", err)
 	}
 	r.note += fmt.Sprintf("; confirmed %d ≤ capacity %d: %v; %d emails delivered meanwhile", sess[0].SeatsTaken,
-		sess[0].Capacity, sess[0].SeatsTaken <= sess[0].Capacity, b.sink.received.Load()-mailed)
+		sess[0].Capacity, sess[0].SeatsTaken <= sess[0].Capacity, b.mailed()-mailed)
 	return r, nil
 }
 
@@ -198,7 +205,7 @@ func (b *bench) racePhase(ctx context.Context) (result, error) {
 			return result{}, err
 		}
 	}
-	mailed := b.sink.received.Load()
+	mailed := b.mailed()
 	var wg sync.WaitGroup
 	var lat latencies
 	var serverErrors, locked, failed atomic.Int64
@@ -237,7 +244,7 @@ func (b *bench) racePhase(ctx context.Context) (result, error) {
 		errors: int(failed.Load() + serverErrors.Load()),
 		note: fmt.Sprintf("confirmed %d, waitlisted %d, 5xx %d, 'locked' %d: %s; %d emails delivered meanwhile",
 			counts[models.RegistrationConfirmed], counts[models.RegistrationWaitlisted], serverErrors.Load(),
-			locked.Load(), passFail(ok), b.sink.received.Load()-mailed)}, nil
+			locked.Load(), passFail(ok), b.mailed()-mailed)}, nil
 }
 
 func passFail(ok bool) string {
@@ -255,7 +262,7 @@ func (b *bench) fanoutPhase(ctx context.Context) (result, error) {
 		return result{}, err
 	}
 	sess := b.fanout.Sessions[0]
-	mailed := b.sink.received.Load()
+	mailed := b.mailed()
 	start := time.Now()
 	fanoutID, total, err := reschedule(ctx, b.server.base, b.token, sess.ID, sess.StartsAt.Add(24*time.Hour))
 	if err != nil {
@@ -277,14 +284,14 @@ func (b *bench) fanoutPhase(ctx context.Context) (result, error) {
 	enqueue := time.Since(start)
 	// Delivery is counted from the request until every message has
 	// arrived or --deliver-for has passed.
-	for b.sink.received.Load()-mailed < int64(queued) && time.Since(start) < b.o.deliverFor {
+	for b.mailed()-mailed < int64(queued) && time.Since(start) < b.o.deliverFor {
 		select {
 		case <-ctx.Done():
 			return result{}, ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	delivered, window := b.sink.received.Load()-mailed, time.Since(start)
+	delivered, window := b.mailed()-mailed, time.Since(start)
 	return result{phase: fmt.Sprintf("fan-out: reschedule with %d registrants", b.o.fanout), count: queued,
 		note: fmt.Sprintf("API PATCH %v, all %d queued %v after it (fan-out total %d); delivered %d to the SMTP sink "+
 			"within %v of it: %.0f msg/s (%d earlier emails drained first)",

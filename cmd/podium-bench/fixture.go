@@ -4,13 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log"
-	"net"
-	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	_ "github.com/mattn/go-sqlite3" // the driver Podium uses, for bulk fixtures
 
 	"podium/models"
@@ -110,47 +105,4 @@ func seedRegistrations(ctx context.Context, path string, sessionID int64, n int)
 		return err
 	}
 	return tx.Commit()
-}
-
-// sink is an SMTP server that accepts and counts every message.
-type sink struct {
-	addr     string
-	received atomic.Int64
-	server   *smtp.Server
-}
-
-func startSink() (*sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := &sink{addr: ln.Addr().String()}
-	s.server = smtp.NewServer(s)
-	s.server.Domain = "localhost"
-	s.server.MaxMessageBytes = 1 << 20
-	// A stopping podium drops its SMTP connection without QUIT, which
-	// go-smtp would log in the middle of the bench's output.
-	s.server.ErrorLog = log.New(io.Discard, "", 0)
-	go func() { _ = s.server.Serve(ln) }()
-	return s, nil
-}
-
-func (s *sink) close() { _ = s.server.Close() }
-
-// NewSession is go-smtp's backend hook.
-func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return sinkSession{s}, nil }
-
-type sinkSession struct{ s *sink }
-
-func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (sinkSession) Reset()                               {}
-func (sinkSession) Logout() error                        { return nil }
-
-func (ss sinkSession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
-	}
-	ss.s.received.Add(1)
-	return nil
 }

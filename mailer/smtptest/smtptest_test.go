@@ -221,3 +221,25 @@ func waitSilenced(t *testing.T, srv *smtptest.Server, held, abandoned int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestDiscard_CountsMessagesAndBytes(t *testing.T) {
+	sink, err := smtptest.StartDiscard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	for _, to := range []string{"a@example.com", "b@example.com"} {
+		c, err := smtp.Dial(sink.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := deliver(c, to, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// deliver's message, as the server reads it after dot-unstuffing.
+	want := int64(2 * len("Subject: hi\r\n\r\nhello\r\n"))
+	if messages, bytes := sink.Received(); messages != 2 || bytes != want {
+		t.Errorf("Received() = %d messages, %d bytes; want 2, %d", messages, bytes, want)
+	}
+}
