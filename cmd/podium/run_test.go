@@ -141,8 +141,16 @@ func TestRun_DeliversTheInviteOverSMTPWithinSeconds(t *testing.T) {
 			t.Fatalf("message lacks %q:\n%s", want, msgs[0].Data)
 		}
 	}
-	// The metrics, on their own port, saw the sign-up and the delivery.
-	scraped := getBody(t, http.DefaultClient, "http://"+metrics+"/metrics")
+	// The metrics, on their own port, saw the sign-up and the delivery. The
+	// worker counts a delivery once it has recorded it, which can be a moment
+	// after the SMTP server has the message, so the scrape is retried.
+	var scraped string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		scraped = getBody(t, http.DefaultClient, "http://"+metrics+"/metrics")
+		if strings.Contains(scraped, `podium_mail_deliveries_total{outcome="sent"}`) || time.Now().After(deadline) {
+			break
+		}
+	}
 	for _, want := range []string{`podium_registrations_total{result="confirmed"} 1`, `podium_mail_deliveries_total{outcome="sent"} 1`} {
 		if !strings.Contains(scraped, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, scraped)
