@@ -30,6 +30,7 @@ type testEnv struct {
 	app   *fiber.App
 	store *models.Store
 	clock *testClock
+	path  string // the database file
 }
 
 type testClock struct {
@@ -44,7 +45,8 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now =
 func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 	t.Helper()
 	clock := &testClock{now: testNow}
-	store, err := models.Open(context.Background(), filepath.Join(t.TempDir(), "podium.db"), models.WithClock(clock.Now))
+	path := filepath.Join(t.TempDir(), "podium.db")
+	store, err := models.Open(context.Background(), path, models.WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -57,7 +59,7 @@ func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 	if err != nil {
 		t.Fatalf("new app: %v", err)
 	}
-	return &testEnv{app: app, store: store, clock: clock}
+	return &testEnv{app: app, store: store, clock: clock, path: path}
 }
 
 // addPanel stores a published panel with the given sessions (defaults filled in).

@@ -43,13 +43,16 @@ func (h *Handlers) routes(app *fiber.App) {
 		MaxAge: int((24 * time.Hour).Seconds()),
 	}))
 
+	tokens := &csrfTokens{store: h.store}
 	protect := csrf.New(csrf.Config{
 		KeyLookup:      "form:_csrf",
 		CookieName:     "podium_csrf",
 		CookieSameSite: "Lax",
 		CookieSecure:   h.secure,
 		CookieHTTPOnly: true,
-		Expiration:     2 * time.Hour,
+		Expiration:     csrfLifetime,
+		KeyGenerator:   tokens.generate,
+		Storage:        tokens,
 		ContextKey:     csrfContextKey,
 		ErrorHandler:   h.csrfFailed,
 	})

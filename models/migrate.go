@@ -61,9 +61,13 @@ func LatestSchemaVersion() int {
 }
 
 // Migrate applies every migration newer than the database's version, each in
-// its own transaction together with the version bump.
+// its own transaction together with the version bump, then reads the site's
+// secret (see SigningKey).
 func (s *Store) Migrate(ctx context.Context) error {
-	return s.migrateTo(ctx, -1)
+	if err := s.migrateTo(ctx, -1); err != nil {
+		return err
+	}
+	return s.loadSecret(ctx)
 }
 
 // migrateTo applies migrations up to version target (-1 means all).

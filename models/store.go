@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -28,6 +29,8 @@ type Store struct {
 	retryDelay time.Duration
 	// group commits concurrent sign-ups together.
 	group *txGroup
+	// secret is the site's secret, read by Migrate (see SigningKey).
+	secret atomic.Pointer[[]byte]
 }
 
 // Option changes how Open builds a Store.
