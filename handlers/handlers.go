@@ -43,6 +43,8 @@ type Config struct {
 	Ready func() bool
 	// Metrics, when set, times every request and counts sign-ups.
 	Metrics *Metrics
+	// InFlight, when set, counts the requests being answered.
+	InFlight *InFlight
 }
 
 // Handlers holds the dependencies of every route.
@@ -61,6 +63,7 @@ type Handlers struct {
 	embedOrigins   []string
 	ready          func() bool
 	metrics        *Metrics
+	inFlight       *InFlight
 }
 
 // Limits of the HTTP layer. bodyLimit is the largest body any route takes
@@ -98,6 +101,9 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
+	if cfg.InFlight == nil {
+		cfg.InFlight = &InFlight{}
+	}
 	h := &Handlers{
 		store:          cfg.Store,
 		log:            cfg.Logger,
@@ -113,6 +119,7 @@ func New(cfg Config) (*fiber.App, error) {
 		embedOrigins:   cfg.EmbedOrigins,
 		ready:          cfg.Ready,
 		metrics:        cfg.Metrics,
+		inFlight:       cfg.InFlight,
 	}
 	app := fiber.New(fiber.Config{
 		Views:        engine,

@@ -21,6 +21,7 @@ const csrfContextKey = "csrf"
 
 // routes lists every route of the app in one place.
 func (h *Handlers) routes(app *fiber.App) {
+	app.Use(h.inFlight.track)
 	if h.metrics != nil {
 		app.Use(h.metrics.measure)
 	}

@@ -39,7 +39,17 @@ type Worker struct {
 	Poll time.Duration
 	// Observe, when set, is told the outcome of each batch once recorded.
 	Observe func([]models.DeliveryResult)
+	// Busy, when set, reports that people are waiting for the server's CPU
+	// (handlers.InFlight). Sign-ups come first: while it does, only the
+	// first of the Concurrency loops delivers, and it rests busyPause after
+	// each full batch, so a burst of sign-ups is not slowed by the burst of
+	// confirmations it queues. Delivery goes on at a reduced pace; the rest
+	// waits safely in the outbox and goes out at full speed after the burst.
+	Busy func() bool
 }
+
+// busyPause is how long a delivery loop rests for a busy server.
+const busyPause = 100 * time.Millisecond
 
 // NewWorker builds a worker with defaults suited to a typical relay.
 func NewWorker(store *models.Store, renderer *views.EmailRenderer, site views.Site, sender Deliverer, log *slog.Logger) *Worker {
@@ -67,33 +77,55 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.log.Info("resuming messages that were in flight", "count", n)
 	}
 	var wg sync.WaitGroup
-	for range max(w.Concurrency, 1) {
+	for i := range max(w.Concurrency, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(ctx)
+			w.loop(ctx, i == 0)
 		}()
 	}
 	wg.Wait()
 	return nil
 }
 
-func (w *Worker) loop(ctx context.Context) {
+// loop delivers batches until ctx ends. Only the first loop delivers while
+// the server is busy (see Busy).
+func (w *Worker) loop(ctx context.Context, first bool) {
 	ticker := time.NewTicker(w.Poll)
 	defer ticker.Stop()
 	for ctx.Err() == nil {
+		if !first && w.busy() {
+			w.rest(ctx)
+			continue
+		}
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("outbox delivery", "err", err)
 		}
 		if n == w.Batch && err == nil {
-			continue // more may be due right away
+			// More may be due right away.
+			if w.busy() {
+				w.rest(ctx)
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
 		case <-w.wake:
 		case <-ticker.C:
 		}
+	}
+}
+
+func (w *Worker) busy() bool { return w.Busy != nil && w.Busy() }
+
+// rest waits busyPause, or until ctx ends.
+func (w *Worker) rest(ctx context.Context) {
+	t := time.NewTimer(busyPause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 

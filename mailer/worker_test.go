@@ -415,3 +415,48 @@ func TestWorker_SkipsMessagesOvertakenByEvents(t *testing.T) {
 		t.Fatalf("outbox = %v; want the confirmation skipped", counts)
 	}
 }
+
+// concurrentSends counts how many Send calls run at once.
+type concurrentSends struct {
+	Deliverer
+	mu        sync.Mutex
+	now, most int
+}
+
+func (c *concurrentSends) Send(ctx context.Context, msgs []Message) []error {
+	c.mu.Lock()
+	c.now++
+	c.most = max(c.most, c.now)
+	c.mu.Unlock()
+	defer func() { c.mu.Lock(); c.now--; c.mu.Unlock() }()
+	return c.Deliverer.Send(ctx, msgs)
+}
+
+func TestWorker_WhileBusyDeliversOnOneConnectionAndStillDeliversEverything(t *testing.T) {
+	env := newOutboxEnv(t, 1000)
+	const n = 120
+	for i := range n {
+		env.register(t, "Busy", fmt.Sprintf("busy%d@example.com", i))
+	}
+	sends := &concurrentSends{Deliverer: env.worker.sender}
+	env.worker.sender = sends
+	env.worker.Concurrency, env.worker.Batch = 4, 10
+	env.worker.Busy = func() bool { return true }
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.worker.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(env.srv.Messages()) < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := len(env.srv.Messages()); got != n {
+		t.Fatalf("delivered %d of %d while busy; want every one, at a slower pace", got, n)
+	}
+	if sends.most != 1 {
+		t.Fatalf("%d batches were sent at once while busy; want 1", sends.most)
+	}
+}

@@ -69,12 +69,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		notify = worker.Notify
 	}
 	jobs := mailer.NewJobs(store, notify, log)
+	inFlight := &handlers.InFlight{}
+	if worker != nil {
+		worker.Busy = inFlight.Busy
+	}
 	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
 		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, FanOut: jobs.Wake,
-		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics,
+		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics, InFlight: inFlight,
 	})
 	if err != nil {
 		return err
