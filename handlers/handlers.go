@@ -43,7 +43,8 @@ type Config struct {
 	Ready func() bool
 	// Metrics, when set, times every request and counts sign-ups.
 	Metrics *Metrics
-	// InFlight, when set, counts the requests being answered.
+	// InFlight counts the requests being answered, for whoever else needs
+	// to know when the server is busy (the mail worker); nil makes a new one.
 	InFlight *InFlight
 }
 

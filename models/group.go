@@ -90,17 +90,17 @@ func (s *Store) runGroup(batch []*groupedTx) {
 			// One name for every piece, released before the next begins:
 			// a name per piece would be a new SQL text each time and push
 			// the sign-up's own statements out of the statement cache.
-			if err := tx.Exec("SAVEPOINT signup").Error; err != nil {
+			if _, err := execSQL(tx, "SAVEPOINT signup"); err != nil {
 				return err
 			}
 			if errs[i] = runGrouped(tx, g.fn); errs[i] != nil {
 				// A failed rollback means SQLite ended the transaction
 				// itself (disk full, I/O error): nothing in it stands.
-				if err := tx.Exec("ROLLBACK TO SAVEPOINT signup").Error; err != nil {
+				if _, err := execSQL(tx, "ROLLBACK TO SAVEPOINT signup"); err != nil {
 					return err
 				}
 			}
-			if err := tx.Exec("RELEASE SAVEPOINT signup").Error; err != nil {
+			if _, err := execSQL(tx, "RELEASE SAVEPOINT signup"); err != nil {
 				return err
 			}
 		}

@@ -75,10 +75,11 @@ const (
 // enqueue writes a message inside the caller's transaction. It is on every
 // sign-up's critical path, so it is one plain INSERT.
 func enqueue(tx *gorm.DB, now time.Time, msg OutboxMessage) error {
-	return tx.Exec(`INSERT INTO outbox_messages (kind, registration_id, manage_token, calendar_method, sequence,
+	_, err := execSQL(tx, `INSERT INTO outbox_messages (kind, registration_id, manage_token, calendar_method, sequence,
 		reminder_minutes, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		msg.Kind, msg.RegistrationID, msg.ManageToken, msg.CalendarMethod, msg.Sequence,
-		msg.ReminderMinutes, OutboxQueued, now, now).Error
+		msg.ReminderMinutes, OutboxQueued, now, now)
+	return err
 }
 
 // enqueueWithToken mints a manage link for reg and queues a message carrying it.

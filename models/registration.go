@@ -133,8 +133,8 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		// The status is written out, not bound, so SQLite can use the
 		// partial unique index on active registrations: a bound value
 		// would make it scan every registration of the session.
-		err = tx.Raw("SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
-			sess.ID, emailKey).Row().Scan(&existingID)
+		err = queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
+			sess.ID, emailKey).Scan(&existingID)
 		if err == nil {
 			// The address already has a place: tell its owner again, with a
 			// fresh link, instead of telling the submitter anything.
@@ -203,11 +203,11 @@ func readSignUpTarget(tx *gorm.DB, id int64) (*signUpTarget, error) {
 	t := signUpTarget{Session: Session{ID: id}}
 	var closes sql.NullTime
 	var panelStatus PanelStatus
-	err := tx.Raw(`SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
+	err := queryRowSQL(tx, `SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
 		registration_closes_at, status, sequence,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id)
-		FROM sessions WHERE id = ?`, id).Row().
+		FROM sessions WHERE id = ?`, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -228,8 +228,7 @@ func insertRegistration(tx *gorm.DB, reg *Registration) error {
 	// SQLite reports the new id without RETURNING, which would cost it a
 	// temporary table per insert; a PostgreSQL driver has no LastInsertId
 	// and fails here loudly rather than storing a wrong id.
-	res := gorm.WithResult()
-	err := gorm.G[Registration](tx, res).Exec(tx.Statement.Context, `INSERT INTO registrations
+	res, err := execSQL(tx, `INSERT INTO registrations
 		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		reg.SessionID, reg.Name, reg.Email, reg.EmailKey, reg.Organisation, reg.JobTitle, reg.ConsentAt,
@@ -237,13 +236,14 @@ func insertRegistration(tx *gorm.DB, reg *Registration) error {
 	if err != nil {
 		return err
 	}
-	reg.ID, err = res.Result.LastInsertId()
+	reg.ID, err = res.LastInsertId()
 	return err
 }
 
 func insertManageToken(tx *gorm.DB, tokenHash string, registrationID int64, now time.Time) error {
-	return tx.Exec("INSERT INTO manage_tokens (token_hash, registration_id, created_at) VALUES (?, ?, ?)",
-		tokenHash, registrationID, now).Error
+	_, err := execSQL(tx, "INSERT INTO manage_tokens (token_hash, registration_id, created_at) VALUES (?, ?, ?)",
+		tokenHash, registrationID, now)
+	return err
 }
 
 // validAnswers checks answers against the panel's questions inside the write
@@ -325,9 +325,13 @@ func claimSeat(tx *gorm.DB, sess *Session) (RegistrationStatus, error) {
 
 // takeSeat is the guarded counter update; it reports whether a seat was free.
 func takeSeat(tx *gorm.DB, sessionID int64) (bool, error) {
-	r := tx.Exec(`UPDATE sessions SET seats_taken = seats_taken + 1
+	r, err := execSQL(tx, `UPDATE sessions SET seats_taken = seats_taken + 1
 		WHERE id = ? AND (capacity = 0 OR seats_taken < capacity)`, sessionID)
-	return r.RowsAffected == 1, r.Error
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
 }
 
 // RegistrationByToken finds the registration a manage token belongs to, with

@@ -1,0 +1,22 @@
+package models
+
+import (
+	"database/sql"
+
+	"gorm.io/gorm"
+)
+
+// execSQL and queryRowSQL run one statement on tx's connection (the write
+// transaction, usually) without GORM's statement building. They are for the
+// statements every sign-up runs on the single write connection while every
+// other writer waits: there a Statement per call, the SQL scanned for its
+// placeholders and the callback chain cost about as much as SQLite's own
+// work. The SQL uses SQLite's ? placeholders; a PostgreSQL port rebinds
+// them here, in one place.
+func execSQL(tx *gorm.DB, query string, args ...any) (sql.Result, error) {
+	return tx.Statement.ConnPool.ExecContext(tx.Statement.Context, query, args...)
+}
+
+func queryRowSQL(tx *gorm.DB, query string, args ...any) *sql.Row {
+	return tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, query, args...)
+}
