@@ -8,7 +8,8 @@
 // before the server starts and checks the results.
 //
 // As in production, the server's outbox worker runs throughout: it delivers
-// each sign-up's confirmation to the sink during the registration phases.
+// sign-ups' confirmations to the sink during the registration phases, at the
+// reduced pace of a busy server (mailer.Worker.Busy).
 // The fan-out phase waits for that backlog to drain first, so its delivery
 // rate counts the fan-out's messages only.
 //
