@@ -92,6 +92,66 @@ func TestGroupTx_AFailedPieceIsRolledBackAloneAndOthersCommitTogether(t *testing
 	}
 }
 
+func TestGroupTx_RunsABatchAgainWithSavepointsOnlyWhenAPieceMayHaveWritten(t *testing.T) {
+	s, _ := newTestStore(t)
+	const n = 6
+	batch := func(first int, dirty bool) (runs []int, errs []error) {
+		var mu sync.Mutex
+		runs, errs = make([]int, n), make([]error, n)
+		together(t, s, n, func(i int) {
+			errs[i] = s.inGroupTx(context.Background(), func(tx *gorm.DB) error {
+				mu.Lock()
+				runs[i]++
+				mu.Unlock()
+				if i%3 == 1 {
+					return ErrSessionFull // the models' own error, before any write
+				}
+				err := tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'x', ?)",
+					first+i, testNow).Error
+				if err == nil && dirty && i == n-1 {
+					err = errors.New("failed after writing")
+				}
+				return err
+			})
+		})
+		return runs, errs
+	}
+	stored := func(from int) []int {
+		var versions []int
+		s.read.Raw("SELECT version FROM schema_migrations WHERE version >= ? AND version < ? ORDER BY version",
+			from, from+n).Scan(&versions)
+		return versions
+	}
+
+	runs, errs := batch(1000, false)
+	if fmt.Sprint(runs) != "[1 1 1 1 1 1]" {
+		t.Fatalf("pieces ran %v times; want once each when every failure came before writing", runs)
+	}
+	if got := fmt.Sprint(stored(1000)); got != "[1000 1002 1003 1005]" {
+		t.Fatalf("stored %s", got)
+	}
+	for i, err := range errs {
+		if (i%3 == 1) != errors.Is(err, ErrSessionFull) || (i%3 != 1 && err != nil) {
+			t.Fatalf("piece %d got %v", i, err)
+		}
+	}
+
+	// The pass without savepoints stops at the piece that failed after
+	// writing; the pass with them runs every piece once more.
+	runs, errs = batch(2000, true)
+	for i, r := range runs {
+		if r < 1 || r > 2 || (i == n-1 && r != 2) {
+			t.Fatalf("pieces ran %v times; want the failing one twice, the others once or twice", runs)
+		}
+	}
+	if got := fmt.Sprint(stored(2000)); got != "[2000 2002 2003]" {
+		t.Fatalf("stored %s; want the piece that failed after writing undone alone", got)
+	}
+	if errs[n-1] == nil || errors.Is(errs[n-1], errUndoPieces) || errs[0] != nil || !errors.Is(errs[1], ErrSessionFull) {
+		t.Fatalf("errors %v", errs)
+	}
+}
+
 func TestGroupTx_ConcurrentCallersAreEachAnsweredOnce(t *testing.T) {
 	s, _ := newTestStore(t)
 	const n = 300

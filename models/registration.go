@@ -117,8 +117,9 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	}
 	emailKey, _ := normaliseEmail(in.Email)
 	token, tokenHash := newManageToken()
-	res := &RegisterResult{Token: token}
+	res := &RegisterResult{}
 	err := s.inGroupTx(ctx, func(tx *gorm.DB) error {
+		*res = RegisterResult{Token: token} // the group may run this twice
 		now := s.Now()
 		target, err := rules.session(tx, in.SessionID, now)
 		if err != nil {
@@ -147,6 +148,8 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		// Up to here a failure is one of the models' own errors and nothing
+		// is written; from the seat on, only the database fails (inGroupTx).
 		status, err := claimSeat(tx, sess)
 		if err != nil {
 			return err
