@@ -7,11 +7,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -19,7 +17,6 @@ import (
 
 	"podium/mailer/smtptest"
 	"podium/models"
-	"podium/views"
 )
 
 // The benchmarks report, besides ns/op (wall time per message), cpu-ns/op:
@@ -94,17 +91,6 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	ctx := context.Background()
-	clock := &testClock{now: testNow}
-	store, err := models.Open(ctx, filepath.Join(b.TempDir(), "podium.db"), models.WithClock(clock.Now))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = store.Close() })
-	renderer, err := views.NewEmailRenderer()
-	if err != nil {
-		b.Fatal(err)
-	}
 	panel := &models.Panel{
 		Title: "Cities, heat; and \"us\" — 城市与气候", Status: models.PanelPublished,
 		Summary:       "Hot summers, cool heads: how three cities plan for the heat, and what residents can do.",
@@ -113,12 +99,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		Sessions: []models.Session{{StartsAt: testNow.Add(7 * 24 * time.Hour), DurationMinutes: 60,
 			TimeZone: "Europe/London", Capacity: 0, JoinURL: "https://meet.example.com/heat"}},
 	}
-	if err := store.CreatePanel(ctx, panel); err != nil {
-		b.Fatal(err)
-	}
 	sink := startDiscardSink(b)
 	sender := NewSender(Config{Host: "127.0.0.1", Port: sink.port, CommandTimeout: 10 * time.Second})
-	w := NewWorker(store, renderer, testSite, sender, slog.New(slog.DiscardHandler))
+	store, _, w := newTestWorker(b, panel, sender)
 	return &benchEnv{store: store, worker: w, sink: sink, panel: panel, sess: panel.Sessions[0]}
 }
 

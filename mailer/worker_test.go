@@ -44,16 +44,6 @@ var testSite = views.Site{BaseURL: "https://podium.example", MailFrom: "events@p
 
 func newOutboxEnv(t *testing.T, capacity int) *outboxEnv {
 	t.Helper()
-	clock := &testClock{now: testNow}
-	store, err := models.Open(context.Background(), filepath.Join(t.TempDir(), "podium.db"), models.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	renderer, err := views.NewEmailRenderer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv, sender := startServer(t)
 	panel := &models.Panel{
 		Title: "Cities, heat; and \"us\" — 城市与气候", Status: models.PanelPublished, Summary: "Hot summers, cool heads.",
@@ -62,11 +52,28 @@ func newOutboxEnv(t *testing.T, capacity int) *outboxEnv {
 		Sessions: []models.Session{{StartsAt: testNow.Add(7 * 24 * time.Hour), DurationMinutes: 60,
 			TimeZone: "Europe/London", Capacity: capacity, Waitlist: true, JoinURL: "https://meet.example.com/heat"}},
 	}
-	if err := store.CreatePanel(context.Background(), panel); err != nil {
-		t.Fatal(err)
-	}
-	w := NewWorker(store, renderer, testSite, sender, slog.New(slog.DiscardHandler))
+	store, clock, w := newTestWorker(t, panel, sender)
 	return &outboxEnv{store: store, clock: clock, srv: srv, worker: w, panel: panel, sess: panel.Sessions[0]}
+}
+
+// newTestWorker opens a store on a test clock, stores panel in it and
+// returns a worker delivering the store's outbox through sender.
+func newTestWorker(tb testing.TB, panel *models.Panel, sender Deliverer) (*models.Store, *testClock, *Worker) {
+	tb.Helper()
+	clock := &testClock{now: testNow}
+	store, err := models.Open(context.Background(), filepath.Join(tb.TempDir(), "podium.db"), models.WithClock(clock.Now))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = store.Close() })
+	renderer, err := views.NewEmailRenderer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := store.CreatePanel(context.Background(), panel); err != nil {
+		tb.Fatal(err)
+	}
+	return store, clock, NewWorker(store, renderer, testSite, sender, slog.New(slog.DiscardHandler))
 }
 
 func (e *outboxEnv) register(t *testing.T, name, email string) *models.RegisterResult {
