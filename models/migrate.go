@@ -12,7 +12,7 @@ import (
 	"gorm.io/gorm"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // migration is one versioned schema step, numbered by its file name
@@ -23,14 +23,17 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// loadMigrations reads one database's migrations, from migrations/NAME:
+// each database spells the same versions in its own SQL.
+func loadMigrations(database string) ([]migration, error) {
+	dir := "migrations/" + database + "/"
+	names, err := fs.Glob(migrationFiles, dir+"*.sql")
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
 	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
+		base := strings.TrimPrefix(name, dir)
 		num, _, ok := strings.Cut(base, "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil || version <= 0 {
@@ -53,7 +56,7 @@ func loadMigrations() ([]migration, error) {
 
 // LatestSchemaVersion is the version the running code migrates to.
 func LatestSchemaVersion() int {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(sqliteDialect{}.name())
 	if err != nil {
 		return 0
 	}
@@ -62,9 +65,12 @@ func LatestSchemaVersion() int {
 
 // Migrate applies every migration newer than the database's version, each in
 // its own transaction together with the version bump, then reads the site's
-// secret (see SigningKey).
+// secret (see SigningKey). Instances started together on one PostgreSQL
+// migrate one after another (withMigrationLock); the later ones find
+// nothing left to do.
 func (s *Store) Migrate(ctx context.Context) error {
-	if err := s.migrateTo(ctx, -1); err != nil {
+	err := s.dialect.withMigrationLock(ctx, s.write, func() error { return s.migrateTo(ctx, -1) })
+	if err != nil {
 		return err
 	}
 	return s.loadSecret(ctx)
@@ -72,7 +78,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // migrateTo applies migrations up to version target (-1 means all).
 func (s *Store) migrateTo(ctx context.Context, target int) error {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations(s.dialect.name())
 	if err != nil {
 		return err
 	}

@@ -379,6 +379,7 @@ func TestOutboxMessage_OvertakenByEvents(t *testing.T) {
 // the rows it takes, in the outbox_due index's order, not sort every due
 // message: the claim holds the write lock that sign-ups wait for.
 func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
+	sqliteOnly(t)
 	s, _ := newTestStore(t)
 	query := s.write.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var ids []int64

@@ -130,20 +130,14 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if err != nil {
 			return err
 		}
-		var existingID int64
 		// The status is written out, not bound, so SQLite can use the
 		// partial unique index on active registrations: a bound value
 		// would make it scan every registration of the session.
+		var existingID int64
 		err = queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
 			sess.ID, emailKey).Scan(&existingID)
 		if err == nil {
-			// The address already has a place: tell its owner again, with a
-			// fresh link, instead of telling the submitter anything.
-			if err := tx.Take(&res.Registration, existingID).Error; err != nil {
-				return err
-			}
-			res.Duplicate = true
-			return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
+			return s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -160,8 +154,15 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now, Status: status,
 			Source: in.Source, Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now,
 		}
-		if err := insertRegistration(tx, &res.Registration); err != nil {
+		inserted, err := s.insertRegistration(tx, &res.Registration)
+		if err != nil {
 			return err
+		}
+		if !inserted {
+			// Another instance registered the address between the check
+			// above and the insert (PostgreSQL), and the unique index
+			// kept this row out: the same answer as any duplicate.
+			return s.lostDuplicateRace(tx, now, res, sess, token, tokenHash)
 		}
 		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil {
 			return err
@@ -173,6 +174,34 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		return nil, err
 	}
 	return res, nil
+}
+
+// answerDuplicate tells the owner of an address that already holds a place
+// where they stand again, with a fresh link, instead of telling the
+// submitter anything.
+func (s *Store) answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID int64, sess *Session, token, tokenHash string) error {
+	if err := tx.Take(&res.Registration, existingID).Error; err != nil {
+		return err
+	}
+	res.Duplicate, res.Full = true, false
+	return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
+}
+
+// lostDuplicateRace gives back the seat a sign-up claimed before the unique
+// index turned it into a duplicate, then answers it as one.
+func (s *Store) lostDuplicateRace(tx *gorm.DB, now time.Time, res *RegisterResult, sess *Session, token, tokenHash string) error {
+	if res.Registration.Status == RegistrationConfirmed {
+		if _, err := execSQL(tx, "UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", sess.ID); err != nil {
+			return err
+		}
+	}
+	var existingID int64
+	err := queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
+		sess.ID, res.Registration.EmailKey).Scan(&existingID)
+	if err != nil {
+		return err
+	}
+	return s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
 }
 
 // notifyWithToken stores a manage link for reg and queues the notice that
@@ -225,21 +254,19 @@ func readSignUpTarget(tx *gorm.DB, id int64) (*signUpTarget, error) {
 	return &t, nil
 }
 
-// insertRegistration inserts reg and sets its ID.
-func insertRegistration(tx *gorm.DB, reg *Registration) error {
-	// SQLite reports the new id without RETURNING, which would cost it a
-	// temporary table per insert; a PostgreSQL driver has no LastInsertId
-	// and fails here loudly rather than storing a wrong id.
-	res, err := execSQL(tx, `INSERT INTO registrations
+// insertRegistration inserts reg and sets its ID. It reports false, and
+// writes nothing, when the address already holds an active place: the
+// unique index settles a race between two instances, and the loser is told
+// like any duplicate rather than failing.
+func (s *Store) insertRegistration(tx *gorm.DB, reg *Registration) (bool, error) {
+	id, ok, err := s.dialect.insertID(tx, `INSERT INTO registrations
 		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING`,
 		reg.SessionID, reg.Name, reg.Email, reg.EmailKey, reg.Organisation, reg.JobTitle, reg.ConsentAt,
 		reg.Status, reg.Source, reg.Referrer, reg.CreatedAt, reg.UpdatedAt)
-	if err != nil {
-		return err
-	}
-	reg.ID, err = res.LastInsertId()
-	return err
+	reg.ID = id
+	return ok, err
 }
 
 func insertManageToken(tx *gorm.DB, tokenHash string, registrationID int64, now time.Time) error {

@@ -239,7 +239,7 @@ func TestSeatCounter_CheckConstraintRefusesOverbooking(t *testing.T) {
 	s, _ := newTestStore(t)
 	_, sess := newTestPanel(t, s, 1, false)
 	err := s.write.Exec("UPDATE sessions SET seats_taken = 2 WHERE id = ?", sess.ID).Error
-	if err == nil || !strings.Contains(err.Error(), "CHECK") {
+	if err == nil || !strings.Contains(strings.ToUpper(err.Error()), "CHECK") {
 		t.Fatalf("overbooking update = %v; want a CHECK constraint failure", err)
 	}
 }

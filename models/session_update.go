@@ -61,7 +61,7 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 		if err := v.err(); err != nil {
 			return err
 		}
-		moved := next.StartsAt != old.StartsAt || next.DurationMinutes != old.DurationMinutes ||
+		moved := !next.StartsAt.Equal(old.StartsAt) || next.DurationMinutes != old.DurationMinutes ||
 			next.TimeZone != old.TimeZone || next.JoinURL != old.JoinURL || next.Venue != old.Venue
 		if moved {
 			next.Sequence++

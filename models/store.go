@@ -17,14 +17,20 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-// Store is Podium's persistence. Writes go through one connection, so Go
-// queues writers instead of SQLite's busy loop; reads use a separate pool.
+// Store is Podium's persistence, on a SQLite file or a PostgreSQL database.
+// On SQLite, writes go through one connection, so Go queues writers instead
+// of SQLite's busy loop, and reads use a separate pool; on PostgreSQL both
+// are one pool, shared with every other instance serving the database.
 type Store struct {
-	write *gorm.DB
-	read  *gorm.DB
-	now   func() time.Time
-	log   *slog.Logger
-	path  string
+	write   *gorm.DB
+	read    *gorm.DB
+	dialect dialect
+	now     func() time.Time
+	log     *slog.Logger
+	// dsn is the SQLite file's path or the PostgreSQL URL.
+	dsn string
+	// poolSize bounds PostgreSQL connections (see WithPoolSize).
+	poolSize int
 	// retryDelay is the wait after a message's first failed delivery.
 	retryDelay time.Duration
 	// group commits concurrent sign-ups together.
@@ -46,14 +52,28 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // later waits double from it, up to an hour.
 func WithRetryDelay(d time.Duration) Option { return func(s *Store) { s.retryDelay = d } }
 
+// WithPoolSize bounds how many connections a PostgreSQL store opens. On two
+// cores a small pool beats a large one: more connections only queue on the
+// session rows' locks (see README: PostgreSQL).
+func WithPoolSize(n int) Option {
+	return func(s *Store) {
+		if n > 0 {
+			s.poolSize = n
+		}
+	}
+}
+
+// DefaultPoolSize is a PostgreSQL store's connection pool size by default.
+const DefaultPoolSize = 8
+
 // readPoolSize bounds concurrent readers; SQLite in WAL mode lets them run
 // beside the single writer.
 const readPoolSize = 8
 
-// Open opens (creating if needed) the SQLite database at path and migrates it
-// to the latest schema.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s, err := Connect(path, opts...)
+// Open opens the database dsn names (a SQLite file, created if needed, or a
+// postgres:// URL) and migrates it to the latest schema.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	s, err := Connect(dsn, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +87,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // Connect opens the database without migrating it, so a server can answer
 // health checks while Migrate runs. Nothing else may use the store before
 // Migrate returns.
-func Connect(path string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), path: path, retryDelay: DefaultRetryDelay, group: newTxGroup()}
+func Connect(dsn string, opts ...Option) (*Store, error) {
+	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), dsn: dsn, poolSize: DefaultPoolSize,
+		retryDelay: DefaultRetryDelay, group: newTxGroup()}
 	for _, o := range opts {
 		o(s)
 	}
+	if IsPostgresURL(dsn) {
+		return s, s.connectPostgres()
+	}
+	s.dialect = sqliteDialect{}
+	path := dsn
 	var err error
 	if s.write, err = openPool(sqliteDSN(path, connWriter), 1); err != nil {
 		return nil, err
@@ -112,12 +138,18 @@ func sqliteDSN(path string, kind connKind) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-func openPool(dsn string, size int) (*gorm.DB, error) {
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+// gormConfig is the same for both databases: no logging of statements
+// (they carry people's data), no transaction around single writes, UTC.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+	}
+}
+
+func openPool(dsn string, size int) (*gorm.DB, error) {
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -130,18 +162,28 @@ func openPool(dsn string, size int) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	sqlDB.SetMaxOpenConns(size)
-	sqlDB.SetMaxIdleConns(size)
-	sqlDB.SetConnMaxIdleTime(0)
+	setPoolSize(sqlDB, size)
 	return db, nil
+}
+
+func setPoolSize(db *sql.DB, size int) {
+	db.SetMaxOpenConns(size)
+	db.SetMaxIdleConns(size)
+	db.SetConnMaxIdleTime(0)
 }
 
 // Close closes both pools.
 func (s *Store) Close() error { return s.closePools() }
 
 func (s *Store) closePools() error {
+	if s.read == s.write {
+		return closeDB(s.write)
+	}
 	return errors.Join(closeDB(s.read), closeDB(s.write))
 }
+
+// Database names the kind of database the store is on: "sqlite" or "postgres".
+func (s *Store) Database() string { return s.dialect.name() }
 
 func closeDB(db *gorm.DB) error {
 	if db == nil {

@@ -31,7 +31,7 @@ var testNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 func newTestStore(t testing.TB) (*Store, *testClock) {
 	t.Helper()
 	clock := &testClock{now: testNow}
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "podium.db"), WithClock(clock.Now))
+	s, err := Open(context.Background(), testDSN(t), WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

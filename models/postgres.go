@@ -1,0 +1,58 @@
+package models
+
+import (
+	"fmt"
+	"net/url"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+)
+
+// Per-connection defaults a PostgreSQL URL may override with its own query
+// parameters (pgx sends unknown parameters as the session's settings). A
+// statement or a wait for a row lock that runs longer has gone wrong: it
+// fails, and its request answers 503, instead of holding a connection.
+var postgresDefaults = map[string]string{
+	"statement_timeout":                   "15000", // ms
+	"lock_timeout":                        "5000",  // ms
+	"idle_in_transaction_session_timeout": "30000", // ms
+	"application_name":                    "podium",
+}
+
+// postgresDSN adds postgresDefaults to the URL where it does not set them.
+func postgresDSN(dsn string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("open database: the PostgreSQL URL does not parse")
+	}
+	q := u.Query()
+	for k, v := range postgresDefaults {
+		if !q.Has(k) {
+			q.Set(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// connectPostgres opens one pool for reads and writes: PostgreSQL runs
+// writers side by side, taking row locks where they meet.
+func (s *Store) connectPostgres() error {
+	s.dialect = postgresDialect{}
+	dsn, err := postgresDSN(s.dsn)
+	if err != nil {
+		return err
+	}
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		// The driver's text can carry the URL and its password.
+		return fmt.Errorf("open database: cannot reach PostgreSQL")
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	setPoolSize(sqlDB, s.poolSize)
+	s.write, s.read = db, db
+	return nil
+}
