@@ -152,14 +152,19 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (*Account, erro
 }
 
 // CreateFirstOwner creates an owner account only when no account exists. It
-// reports whether it created one.
-func (s *Store) CreateFirstOwner(ctx context.Context, email, password string) (bool, error) {
-	var n int64
-	if err := s.read.WithContext(ctx).Model(&Account{}).Count(&n).Error; err != nil || n > 0 {
-		return false, err
-	}
-	_, err := s.CreateAccount(ctx, NewAccount{Email: email, Name: "", Password: password, Role: RoleOwner})
-	return err == nil, err
+// reports whether it created one. Instances started together create it
+// once: the check and the insert run under the migration lock.
+func (s *Store) CreateFirstOwner(ctx context.Context, email, password string) (created bool, err error) {
+	err = s.dialect.withMigrationLock(ctx, s.write, func() error {
+		var n int64
+		if err := s.write.WithContext(ctx).Model(&Account{}).Count(&n).Error; err != nil || n > 0 {
+			return err
+		}
+		_, err := s.CreateAccount(ctx, NewAccount{Email: email, Name: "", Password: password, Role: RoleOwner})
+		created = err == nil
+		return err
+	})
+	return created, err
 }
 
 // Accounts lists every account, oldest first.

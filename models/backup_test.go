@@ -42,3 +42,22 @@ func TestBackup_CopyOpensWithTheSameData(t *testing.T) {
 		t.Fatalf("backup counts = %v, %v; want the one registration", counts, err)
 	}
 }
+
+// A backup copies the database as it is: an older schema stays older.
+func TestBackup_DoesNotMigrateTheDatabaseItCopies(t *testing.T) {
+	ctx := context.Background()
+	s, err := Connect(testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.migrateTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, filepath.Join(t.TempDir(), "backup")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
+		t.Fatalf("schema version after backup = %d, %v; want 1", v, err)
+	}
+}

@@ -7,8 +7,18 @@ import (
 
 // SeedDemo gives an empty database one published demo panel with a session
 // two weeks ahead at 3:00 PM London time, so a newcomer sees Podium working.
-// It does nothing when any panel exists.
-func (s *Store) SeedDemo(ctx context.Context) (bool, error) {
+// It does nothing when any panel exists. Instances started together seed it
+// once: the check and the insert run under the migration lock.
+func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
+	err = s.dialect.withMigrationLock(ctx, s.write, func() error {
+		var err error
+		seeded, err = s.seedDemo(ctx)
+		return err
+	})
+	return seeded, err
+}
+
+func (s *Store) seedDemo(ctx context.Context) (bool, error) {
 	n, err := s.CountPanels(ctx)
 	if err != nil || n > 0 {
 		return false, err

@@ -219,8 +219,13 @@ func errorText(err error) string {
 }
 
 // ReleaseInFlight makes every message left in "sending" by a process that
-// died due again; it runs at start, before any worker claims.
+// died due again; it runs at start, before any worker claims. On PostgreSQL
+// it does nothing: other live instances may hold those messages, and a dead
+// instance's lease runs out instead (ClaimOutbox).
 func (s *Store) ReleaseInFlight(ctx context.Context) (int64, error) {
+	if !s.dialect.releasesAtStart() {
+		return 0, nil
+	}
 	var n int64
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		r := tx.Model(&OutboxMessage{}).Where("status = ?", OutboxSending).

@@ -3,6 +3,8 @@ package models
 import (
 	"fmt"
 	"net/url"
+	"strconv"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -13,19 +15,22 @@ import (
 // statement or a wait for a row lock that runs longer has gone wrong: it
 // fails, and its request answers 503, instead of holding a connection.
 var postgresDefaults = map[string]string{
-	"statement_timeout":                   "15000", // ms
 	"lock_timeout":                        "5000",  // ms
 	"idle_in_transaction_session_timeout": "30000", // ms
 	"application_name":                    "podium",
 }
 
-// postgresDSN adds postgresDefaults to the URL where it does not set them.
-func postgresDSN(dsn string) (string, error) {
+// postgresDSN adds postgresDefaults and the statement timeout to the URL
+// where it does not set them.
+func postgresDSN(dsn string, statementTimeout time.Duration) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", fmt.Errorf("open database: the PostgreSQL URL does not parse")
 	}
 	q := u.Query()
+	if !q.Has("statement_timeout") {
+		q.Set("statement_timeout", strconv.FormatInt(statementTimeout.Milliseconds(), 10))
+	}
 	for k, v := range postgresDefaults {
 		if !q.Has(k) {
 			q.Set(k, v)
@@ -39,7 +44,7 @@ func postgresDSN(dsn string) (string, error) {
 // writers side by side, taking row locks where they meet.
 func (s *Store) connectPostgres() error {
 	s.dialect = postgresDialect{}
-	dsn, err := postgresDSN(s.dsn)
+	dsn, err := postgresDSN(s.dsn, s.statementTimeout)
 	if err != nil {
 		return err
 	}
@@ -55,4 +60,17 @@ func (s *Store) connectPostgres() error {
 	setPoolSize(sqlDB, s.poolSize)
 	s.write, s.read = db, db
 	return nil
+}
+
+// RedactDSN is dsn fit for a log line: a PostgreSQL URL without its
+// password, a SQLite path as it is.
+func RedactDSN(dsn string) string {
+	if !IsPostgresURL(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
 }

@@ -31,6 +31,8 @@ type Store struct {
 	dsn string
 	// poolSize bounds PostgreSQL connections (see WithPoolSize).
 	poolSize int
+	// statementTimeout bounds one PostgreSQL statement (WithStatementTimeout).
+	statementTimeout time.Duration
 	// retryDelay is the wait after a message's first failed delivery.
 	retryDelay time.Duration
 	// group commits concurrent sign-ups together.
@@ -63,8 +65,21 @@ func WithPoolSize(n int) Option {
 	}
 }
 
-// DefaultPoolSize is a PostgreSQL store's connection pool size by default.
-const DefaultPoolSize = 8
+// WithStatementTimeout bounds how long one PostgreSQL statement may run
+// unless the URL sets statement_timeout itself.
+func WithStatementTimeout(d time.Duration) Option {
+	return func(s *Store) {
+		if d > 0 {
+			s.statementTimeout = d
+		}
+	}
+}
+
+// PostgreSQL defaults: the pool's size and how long a statement may run.
+const (
+	DefaultPoolSize         = 8
+	DefaultStatementTimeout = 15 * time.Second
+)
 
 // readPoolSize bounds concurrent readers; SQLite in WAL mode lets them run
 // beside the single writer.
@@ -89,7 +104,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // Migrate returns.
 func Connect(dsn string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), dsn: dsn, poolSize: DefaultPoolSize,
-		retryDelay: DefaultRetryDelay, group: newTxGroup()}
+		statementTimeout: DefaultStatementTimeout,
+		retryDelay:       DefaultRetryDelay, group: newTxGroup()}
 	for _, o := range opts {
 		o(s)
 	}

@@ -23,7 +23,7 @@ func adminCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	fs := flag.NewFlagSet("podium "+args[0]+" create", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	db := fs.String("db", envOr(getenv, "PODIUM_DB", "podium.db"), "SQLite database file (PODIUM_DB)")
+	db := dbFlag(fs, getenv)
 	email := fs.String("email", "", "the account's email address")
 	name := fs.String("name", "", "the account's name, or the token's name")
 	role := fs.String("role", string(models.RoleOwner), "owner or organizer (admin create)")
@@ -31,7 +31,11 @@ func adminCommand(ctx context.Context, args []string, getenv func(string) string
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, *db)
+	opts, err := storeOptions(getenv)
+	if err != nil {
+		return err
+	}
+	store, err := models.Open(ctx, *db, opts...)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -104,5 +105,18 @@ func TestBackupCommand_CopiesALiveDatabase(t *testing.T) {
 	}
 	if err := run(ctx, []string{"podium", "backup", "--db", db, backup}, env, strings.NewReader(""), &out); err == nil {
 		t.Fatal("backup overwrote an existing file")
+	}
+}
+
+func TestBackupCommand_RefusesAMissingDatabaseAndCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "missing.db")
+	err := run(context.Background(), []string{"podium", "backup", "--db", db, filepath.Join(dir, "b.db")},
+		func(string) string { return "" }, strings.NewReader(""), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no database") {
+		t.Fatalf("backup of a missing database = %v; want a refusal", err)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("backup created the database it was to copy: %v", err)
 	}
 }

@@ -2,26 +2,34 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"podium/models"
 )
 
 // backupCommand runs `podium backup FILE`: a consistent copy of the live
-// database, safe to take while Podium serves.
+// database, safe to take while Podium serves. It neither creates nor
+// migrates the database it copies.
 func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("podium backup", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	db := fs.String("db", envOr(getenv, "PODIUM_DB", "podium.db"), "SQLite database file (PODIUM_DB)")
+	db := dbFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: podium backup [--db podium.db] FILE")
+		return fmt.Errorf("usage: podium backup [--db podium.db | --db postgres://…] FILE")
 	}
-	store, err := models.Open(ctx, *db)
+	if !models.IsPostgresURL(*db) {
+		if _, err := os.Stat(*db); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no database at %s", *db)
+		}
+	}
+	store, err := models.Connect(*db)
 	if err != nil {
 		return err
 	}
@@ -29,6 +37,6 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err := store.Backup(ctx, fs.Arg(0)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Backed up %s to %s.\n", *db, fs.Arg(0))
+	fmt.Fprintf(stdout, "Backed up %s to %s.\n", models.RedactDSN(*db), fs.Arg(0))
 	return nil
 }

@@ -18,8 +18,11 @@ import (
 
 // config is everything podium serve reads from flags and the environment.
 type config struct {
-	Addr           string
-	DB             string
+	Addr string
+	// DB is a SQLite file's path or a postgres:// URL (PODIUM_DB).
+	DB string
+	// DBOptions carry PODIUM_DB_POOL and PODIUM_DB_STATEMENT_TIMEOUT.
+	DBOptions      []models.Option
 	BaseURL        string
 	TrustedProxies []netip.Prefix
 	RegisterLimit  int
@@ -44,14 +47,46 @@ type config struct {
 // up together while stopping a script.
 const defaultRegisterLimit = 20
 
+// dbFlag declares --db, which every command that opens the database takes.
+func dbFlag(fs *flag.FlagSet, getenv func(string) string) *string {
+	return fs.String("db", envOr(getenv, "PODIUM_DB", "podium.db"),
+		"SQLite database file, or a postgres:// URL (PODIUM_DB)")
+}
+
+// storeOptions reads the PostgreSQL pool's settings from the environment;
+// SQLite ignores them.
+func storeOptions(getenv func(string) string) ([]models.Option, error) {
+	var opts []models.Option
+	if v := getenv("PODIUM_DB_POOL"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return nil, fmt.Errorf("PODIUM_DB_POOL must be a whole number from 1 to 1000, got %q", v)
+		}
+		opts = append(opts, models.WithPoolSize(n))
+	}
+	if v := getenv("PODIUM_DB_STATEMENT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > time.Hour {
+			return nil, fmt.Errorf("PODIUM_DB_STATEMENT_TIMEOUT must be a duration from 100ms to 1h, such as 15s, got %q", v)
+		}
+		opts = append(opts, models.WithStatementTimeout(d))
+	}
+	return opts, nil
+}
+
 // parseConfig reads flags, falling back to PODIUM_* environment variables.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("podium serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := config{}
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "PODIUM_ADDR", ":3000"), "address to listen on (PODIUM_ADDR)")
-	fs.StringVar(&cfg.DB, "db", envOr(getenv, "PODIUM_DB", "podium.db"), "SQLite database file (PODIUM_DB)")
+	db := dbFlag(fs, getenv)
 	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.DB = *db
+	var err error
+	if cfg.DBOptions, err = storeOptions(getenv); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -61,7 +96,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return cfg, fmt.Errorf("PODIUM_BASE_URL must be an absolute http(s) URL, got %q", cfg.BaseURL)
 	}
-	var err error
 	if cfg.TrustedProxies, err = handlers.ParseTrustedProxies(getenv("PODIUM_TRUSTED_PROXIES")); err != nil {
 		return cfg, fmt.Errorf("PODIUM_TRUSTED_PROXIES: %w", err)
 	}

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
 
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
-	store, err := models.Connect(cfg.DB, models.WithLogger(log), models.WithRetryDelay(cfg.RetryAfter))
+	store, err := models.Connect(cfg.DB, append(cfg.DBOptions, models.WithLogger(log), models.WithRetryDelay(cfg.RetryAfter))...)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = jobs.Run(background) }()
 	ready.Store(true)
-	log.Info("podium is serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "db", cfg.DB)
+	log.Info("podium is serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "db", models.RedactDSN(cfg.DB))
 	select {
 	case err := <-served:
 		return err
