@@ -140,10 +140,13 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (*Account, erro
 		if err := tx.Model(&Account{}).Where("email_key = ?", emailKey).Count(&taken).Error; err != nil {
 			return err
 		}
-		if taken > 0 {
+		err := tx.Create(acc).Error
+		// Another instance may add the address between the count and the
+		// insert; the unique index then answers as the count would have.
+		if taken > 0 || s.dialect.isUniqueViolation(err) {
 			return &ValidationError{Fields: map[string]string{"email": "An account with this email already exists."}}
 		}
-		return tx.Create(acc).Error
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -158,7 +158,16 @@ func TestOutbox_InFlightMessagesReleasedAtStartAndAfterLease(t *testing.T) {
 		t.Fatalf("claimed %d after the lease ran out; want both", len(c))
 	}
 	n, err := s.ReleaseInFlight(ctx)
-	if err != nil || n != 2 {
+	if testDatabase == "postgres" {
+		// Another live instance may hold them: only their lease frees them.
+		if err != nil || n != 0 {
+			t.Fatalf("released %d, %v; want 0 on PostgreSQL", n, err)
+		}
+		if c, _ := s.ClaimOutbox(ctx, 10, time.Minute); len(c) != 0 {
+			t.Fatalf("claimed %d under a live lease; want 0", len(c))
+		}
+		clock.Set(testNow.Add(4 * time.Minute))
+	} else if err != nil || n != 2 {
 		t.Fatalf("released %d, %v; want 2", n, err)
 	}
 	if c, _ := s.ClaimOutbox(ctx, 10, time.Minute); len(c) != 2 {

@@ -130,21 +130,28 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if err != nil {
 			return err
 		}
-		// The status is written out, not bound, so SQLite can use the
-		// partial unique index on active registrations: a bound value
-		// would make it scan every registration of the session.
-		var existingID int64
-		err = queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
-			sess.ID, emailKey).Scan(&existingID)
-		if err == nil {
-			return s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
+		// An address that already holds a place is told again, with a
+		// fresh link; the submitter is told nothing new.
+		answeredAsDuplicate := func() (bool, error) {
+			existingID, found, err := activeRegistration(tx, sess.ID, emailKey)
+			if err != nil || !found {
+				return false, err
+			}
+			return true, s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		if held, err := answeredAsDuplicate(); held || err != nil {
 			return err
 		}
 		// Up to here a failure is one of the models' own errors and nothing
 		// is written; from the seat on, only the database fails (inGroupTx).
 		status, err := claimSeat(tx, sess)
+		if errors.Is(err, ErrSessionFull) {
+			// The last seat may have gone to this very address through
+			// another instance while this sign-up waited for the row.
+			if held, err := answeredAsDuplicate(); held || err != nil {
+				return err
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -161,8 +168,17 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if !inserted {
 			// Another instance registered the address between the check
 			// above and the insert (PostgreSQL), and the unique index
-			// kept this row out: the same answer as any duplicate.
-			return s.lostDuplicateRace(tx, now, res, sess, token, tokenHash)
+			// kept this row out: give the seat back and answer as a
+			// duplicate.
+			if status == RegistrationConfirmed {
+				if _, err := execSQL(tx, "UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", sess.ID); err != nil {
+					return err
+				}
+			}
+			if held, err := answeredAsDuplicate(); held || err != nil {
+				return err
+			}
+			return errors.New("register: the unique index refused a registration that is not there")
 		}
 		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil {
 			return err
@@ -187,21 +203,17 @@ func (s *Store) answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult,
 	return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
 }
 
-// lostDuplicateRace gives back the seat a sign-up claimed before the unique
-// index turned it into a duplicate, then answers it as one.
-func (s *Store) lostDuplicateRace(tx *gorm.DB, now time.Time, res *RegisterResult, sess *Session, token, tokenHash string) error {
-	if res.Registration.Status == RegistrationConfirmed {
-		if _, err := execSQL(tx, "UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", sess.ID); err != nil {
-			return err
-		}
+// activeRegistration finds the address's place in the session, if it holds
+// one. The status is written out, not bound, so SQLite can use the partial
+// unique index on active registrations: a bound value would make it scan
+// every registration of the session.
+func activeRegistration(tx *gorm.DB, sessionID int64, emailKey string) (id int64, found bool, err error) {
+	err = queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
+		sessionID, emailKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
 	}
-	var existingID int64
-	err := queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
-		sess.ID, res.Registration.EmailKey).Scan(&existingID)
-	if err != nil {
-		return err
-	}
-	return s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
+	return id, err == nil, err
 }
 
 // notifyWithToken stores a manage link for reg and queues the notice that

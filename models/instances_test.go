@@ -1,0 +1,200 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These tests open one database through several stores, as several
+// instances behind a load balancer would (on SQLite, several processes on
+// one file, which Podium does not run but must not corrupt).
+
+// openInstances opens n stores on one new database, the first migrated.
+func openInstances(t *testing.T, n int) []*Store {
+	t.Helper()
+	dsn := testDSN(t)
+	stores := make([]*Store, n)
+	for i := range stores {
+		s, err := Open(context.Background(), dsn, WithClock(func() time.Time { return testNow }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		stores[i] = s
+	}
+	return stores
+}
+
+// On PostgreSQL only: a SQLite file is served by one process (README), whose
+// start runs once.
+func TestInstances_StartTogetherOnAnEmptyDatabase(t *testing.T) {
+	if testDatabase != "postgres" {
+		t.Skip("PostgreSQL only: one process serves a SQLite file")
+	}
+	dsn := testDSN(t)
+	const n = 4
+	errs := make([]error, n)
+	seeded := make([]bool, n)
+	owners := make([]bool, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Connect(dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer s.Close()
+			ctx := context.Background()
+			if errs[i] = s.Migrate(ctx); errs[i] != nil {
+				return
+			}
+			if owners[i], errs[i] = s.CreateFirstOwner(ctx, "owner@example.com", "a long enough password"); errs[i] != nil {
+				return
+			}
+			seeded[i], errs[i] = s.SeedDemo(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("starting together: %v", err)
+	}
+	count := func(bs []bool) (k int) {
+		for _, b := range bs {
+			if b {
+				k++
+			}
+		}
+		return k
+	}
+	if count(seeded) != 1 || count(owners) != 1 {
+		t.Fatalf("demo seeded by %d instances, owner created by %d; want 1 each", count(seeded), count(owners))
+	}
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	panels, err := s.CountPanels(context.Background())
+	accounts, err2 := s.Accounts(context.Background())
+	if err != nil || err2 != nil || panels != 1 || len(accounts) != 1 {
+		t.Fatalf("after a start together: %d panels, %d accounts (%v, %v); want 1 and 1", panels, len(accounts), err, err2)
+	}
+}
+
+func TestInstances_SplitARaceForSeatsExactly(t *testing.T) {
+	stores := openInstances(t, 2)
+	p, sess := newTestPanel(t, stores[0], 50, false)
+	const signUps = 300
+	var mu sync.Mutex
+	confirmed, full := 0, 0
+	var other []error
+	var wg sync.WaitGroup
+	for i := range signUps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := stores[i%2].Register(context.Background(), p.ID, validInput(sess.ID, fmt.Sprintf("p%d@example.com", i)))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && res.Registration.Status == RegistrationConfirmed:
+				confirmed++
+			case errors.Is(err, ErrSessionFull):
+				full++
+			default:
+				other = append(other, fmt.Errorf("%v %v", res, err))
+			}
+		}()
+	}
+	wg.Wait()
+	if confirmed != 50 || full != signUps-50 || len(other) > 0 {
+		t.Fatalf("confirmed %d, full %d, other %v; want 50 and %d", confirmed, full, other, signUps-50)
+	}
+	assertSeatsTaken(t, stores[1], sess.ID, 50)
+}
+
+func TestInstances_SameAddressFromBothAtOnceRegistersOnce(t *testing.T) {
+	stores := openInstances(t, 2)
+	const rounds, perStore = 30, 2
+	p, sess := newTestPanel(t, stores[0], rounds, false)
+	for r := range rounds {
+		email := fmt.Sprintf("same%d@example.com", r)
+		errs := make([]error, 2*perStore)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(sess.ID, email))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatalf("round %d: a repeated sign-up failed instead of answering as a duplicate: %v", r, err)
+		}
+	}
+	counts, err := stores[1].RegistrationCounts(context.Background(), sess.ID)
+	if err != nil || counts[RegistrationConfirmed] != rounds || len(counts) != 1 {
+		t.Fatalf("registrations = %v, %v; want %d confirmed, one per address", counts, err, rounds)
+	}
+	assertSeatsTaken(t, stores[1], sess.ID, rounds)
+}
+
+func TestInstances_ClaimEveryMessageOnce(t *testing.T) {
+	stores := openInstances(t, 2)
+	p, sess := newTestPanel(t, stores[0], 0, false)
+	const messages = 120
+	for i := range messages {
+		if _, err := stores[0].Register(context.Background(), p.ID, validInput(sess.ID, fmt.Sprintf("m%d@example.com", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	claimedBy := map[int64]int{}
+	var wg sync.WaitGroup
+	var claimErr error
+	for _, s := range stores {
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					msgs, err := s.ClaimOutbox(context.Background(), 7, time.Minute)
+					mu.Lock()
+					if err != nil {
+						claimErr = err
+					}
+					for _, m := range msgs {
+						claimedBy[m.ID]++
+					}
+					mu.Unlock()
+					if err != nil || len(msgs) == 0 {
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if claimErr != nil {
+		t.Fatal(claimErr)
+	}
+	if len(claimedBy) != messages {
+		t.Fatalf("claimed %d distinct messages; want %d", len(claimedBy), messages)
+	}
+	for id, n := range claimedBy {
+		if n != 1 {
+			t.Fatalf("message %d claimed %d times under a live lease", id, n)
+		}
+	}
+}
