@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"context"
+	"podium/models/pgtest"
 
 	"html"
 	"io"
@@ -11,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,7 +30,7 @@ type testEnv struct {
 	app   *fiber.App
 	store *models.Store
 	clock *testClock
-	path  string // the database file
+	path  string // the database: a SQLite file or a PostgreSQL URL
 }
 
 type testClock struct {
@@ -45,7 +45,7 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now =
 func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 	t.Helper()
 	clock := &testClock{now: testNow}
-	path := filepath.Join(t.TempDir(), "podium.db")
+	path := pgtest.DSN(t)
 	store, err := models.Open(context.Background(), path, models.WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)

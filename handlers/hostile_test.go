@@ -20,7 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path/filepath"
+	"podium/models/pgtest"
 	"slices"
 	"strings"
 	"testing"
@@ -48,7 +48,7 @@ type hostileEnv struct {
 // mailbox set and app.Test's peer (0.0.0.0) trusted as a proxy.
 func newHostileEnv(t *testing.T) *hostileEnv {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "podium.db")
+	path := pgtest.DSN(t)
 	clock := &testClock{now: testNow}
 	store, err := models.Open(t.Context(), path, models.WithClock(clock.Now))
 	if err != nil {
@@ -68,7 +68,11 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	if err != nil {
 		t.Fatalf("new app: %v", err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_query_only=true")
+	driver, source := "sqlite3", "file:"+path+"?mode=ro&_query_only=true"
+	if pgtest.Postgres() {
+		driver, source = "pgx", path
+	}
+	db, err := sql.Open(driver, source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +129,9 @@ const rowSeparator = "\x1e"
 // buildSnapshotQuery makes one query that returns each table's name and all
 // its rows, every column quoted, so a snapshot is one round trip.
 func (e *hostileEnv) buildSnapshotQuery() (string, error) {
+	if pgtest.Postgres() {
+		return e.buildPostgresSnapshotQuery()
+	}
 	tables, err := e.column(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
 		return "", err
@@ -141,6 +148,22 @@ func (e *hostileEnv) buildSnapshotQuery() (string, error) {
 		}
 		parts = append(parts, fmt.Sprintf(`SELECT '%s', (SELECT group_concat(r, char(30)) FROM (SELECT %s AS r FROM "%s" ORDER BY rowid))`,
 			table, strings.Join(quoted, ` || ' ' || `), table))
+	}
+	return strings.Join(parts, " UNION ALL "), nil
+}
+
+// buildPostgresSnapshotQuery is buildSnapshotQuery for PostgreSQL, whose
+// rows have no rowid: each table's rows as text, in text order.
+func (e *hostileEnv) buildPostgresSnapshotQuery() (string, error) {
+	tables, err := e.column(`SELECT table_name FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`)
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, 0, len(tables))
+	for _, table := range tables {
+		parts = append(parts, fmt.Sprintf(`SELECT '%s', (SELECT string_agg(r, chr(30) ORDER BY r) FROM (SELECT t::text AS r FROM "%s" t) x)`,
+			table, table))
 	}
 	return strings.Join(parts, " UNION ALL "), nil
 }

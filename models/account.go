@@ -178,6 +178,10 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 
 // AccountByEmail finds an account by address.
 func (s *Store) AccountByEmail(ctx context.Context, email string) (*Account, error) {
+	if strings.ContainsRune(email, 0) {
+		// No address holds a NUL, and PostgreSQL refuses one in a query.
+		return nil, ErrNotFound
+	}
 	var acc Account
 	err := s.read.WithContext(ctx).Where("email_key = ?", strings.ToLower(strings.TrimSpace(email))).Take(&acc).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -193,6 +197,11 @@ func (s *Store) DeleteAccount(ctx context.Context, id int64) error {
 		if err := tx.Take(&acc, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrNotFound
 		} else if err != nil {
+			return err
+		}
+		// Two owners removed at once through two instances: the second
+		// waits for the first and then counts what is left.
+		if err := s.dialect.lockRows(tx, "SELECT id FROM accounts WHERE role = ?", RoleOwner); err != nil {
 			return err
 		}
 		var owners int64

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"podium/models/pgtest"
+
 	"bytes"
 	"context"
 	"os"
@@ -22,7 +24,7 @@ func TestBackup_CopyOpensWithTheSameData(t *testing.T) {
 	if err := s.Backup(ctx, path); err == nil {
 		t.Fatal("a backup overwrote an existing file")
 	}
-	if testDatabase == "postgres" {
+	if pgtest.Postgres() {
 		// pg_dump's custom format, for pg_restore.
 		if b, err := os.ReadFile(path); err != nil || !bytes.HasPrefix(b, []byte("PGDMP")) {
 			t.Fatalf("backup is not a pg_dump archive: %v", err)

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"podium/models/pgtest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +34,7 @@ func openInstances(t *testing.T, n int) []*Store {
 // On PostgreSQL only: a SQLite file is served by one process (README), whose
 // start runs once.
 func TestInstances_StartTogetherOnAnEmptyDatabase(t *testing.T) {
-	if testDatabase != "postgres" {
+	if !pgtest.Postgres() {
 		t.Skip("PostgreSQL only: one process serves a SQLite file")
 	}
 	dsn := testDSN(t)
@@ -197,4 +199,36 @@ func TestInstances_ClaimEveryMessageOnce(t *testing.T) {
 			t.Fatalf("message %d claimed %d times under a live lease", id, n)
 		}
 	}
+}
+
+func TestInstances_CancelOnePlaceFromBothAtOnceFreesOneSeat(t *testing.T) {
+	stores := openInstances(t, 2)
+	p, sess := newTestPanel(t, stores[0], 5, true)
+	var tokens []string
+	for i := range 4 {
+		res, err := stores[0].Register(context.Background(), p.ID, validInput(sess.ID, fmt.Sprintf("c%d@example.com", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, res.Token)
+	}
+	for _, tok := range tokens {
+		errs := make([]error, 4)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = stores[i%2].CancelByToken(context.Background(), tok)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assertSeatsTaken(t, stores[1], sess.ID, 0)
 }

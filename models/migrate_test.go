@@ -1,6 +1,8 @@
 package models
 
 import (
+	"podium/models/pgtest"
+
 	"context"
 	"testing"
 	"time"
@@ -33,7 +35,7 @@ func TestMigrate_DatabaseFromFirstSchemaMovesForwardWithoutLoss(t *testing.T) {
 		`INSERT INTO manage_tokens (token_hash, registration_id, created_at)
 		 VALUES ('` + hashToken("old-token-000000000000000000000000000000000") + `', 1, '2026-01-02 00:00:00+00:00')`,
 	}
-	if testDatabase == "postgres" {
+	if pgtest.Postgres() {
 		// Rows with ids of their own leave the identity sequences behind.
 		for _, table := range []string{"panels", "sessions", "registrations"} {
 			fixture = append(fixture, "SELECT setval(pg_get_serial_sequence('"+table+"', 'id'), (SELECT MAX(id) FROM "+table+"))")

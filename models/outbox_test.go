@@ -1,6 +1,8 @@
 package models
 
 import (
+	"podium/models/pgtest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -158,7 +160,7 @@ func TestOutbox_InFlightMessagesReleasedAtStartAndAfterLease(t *testing.T) {
 		t.Fatalf("claimed %d after the lease ran out; want both", len(c))
 	}
 	n, err := s.ReleaseInFlight(ctx)
-	if testDatabase == "postgres" {
+	if pgtest.Postgres() {
 		// Another live instance may hold them: only their lease frees them.
 		if err != nil || n != 0 {
 			t.Fatalf("released %d, %v; want 0 on PostgreSQL", n, err)
@@ -388,7 +390,7 @@ func TestOutboxMessage_OvertakenByEvents(t *testing.T) {
 // the rows it takes, in the outbox_due index's order, not sort every due
 // message: the claim holds the write lock that sign-ups wait for.
 func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
-	sqliteOnly(t)
+	pgtest.SQLiteOnly(t, "SQLite's query plan")
 	s, _ := newTestStore(t)
 	query := s.write.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var ids []int64

@@ -110,6 +110,9 @@ func (s *Store) UpdatePanel(ctx context.Context, p *Panel) error {
 func (s *Store) EditPanel(ctx context.Context, id int64, edit func(*Panel)) (*Panel, error) {
 	var p *Panel
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
+		if err := s.dialect.lockRows(tx, "SELECT id FROM panels WHERE id = ?", id); err != nil {
+			return err
+		}
 		var err error
 		if p, err = panelByID(tx, id); err != nil {
 			return err
@@ -126,6 +129,9 @@ func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 	err := p.validate()
 	p.Sessions = sessions
 	if err != nil {
+		return err
+	}
+	if err := s.dialect.lockRows(tx, "SELECT id FROM panels WHERE id = ?", p.ID); err != nil {
 		return err
 	}
 	var current Panel

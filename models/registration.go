@@ -415,6 +415,11 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 	res := &CancelResult{}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
+		// Two cancellations of one place at once (two instances) free
+		// one seat: the second waits here and finds it cancelled.
+		if err := s.dialect.lockRows(tx, "SELECT id FROM registrations WHERE id = ?", registrationID); err != nil {
+			return err
+		}
 		if err := tx.Preload("Session.Panel").Take(&res.Registration, registrationID).Error; err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 	res := &SessionChangeResult{}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
-		old, err := sessionForUpdate(tx, id)
+		old, err := s.sessionForUpdate(tx, id)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 func (s *Store) CancelSession(ctx context.Context, id int64) (*SessionChangeResult, error) {
 	res := &SessionChangeResult{}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		sess, err := sessionForUpdate(tx, id)
+		sess, err := s.sessionForUpdate(tx, id)
 		if err != nil || sess.Status == SessionCancelled {
 			if sess != nil {
 				res.Session = *sess
@@ -119,7 +119,12 @@ func (s *Store) CancelSession(ctx context.Context, id int64) (*SessionChangeResu
 	return res, nil
 }
 
-func sessionForUpdate(tx *gorm.DB, id int64) (*Session, error) {
+// sessionForUpdate reads a session to change it, holding its row so that
+// another instance's change waits instead of being overwritten.
+func (s *Store) sessionForUpdate(tx *gorm.DB, id int64) (*Session, error) {
+	if err := s.dialect.lockRows(tx, "SELECT id FROM sessions WHERE id = ?", id); err != nil {
+		return nil, err
+	}
 	var sess Session
 	err := tx.Take(&sess, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

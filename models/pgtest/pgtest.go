@@ -35,14 +35,54 @@ var server struct {
 	counter atomic.Int64
 }
 
-// Main runs the tests and then stops the cluster it started, if any. Call
-// it from TestMain: os.Exit(pgtest.Main(m)).
-func Main(m *testing.M) int {
+// pass is the database the tests of this pass run on (see Main).
+var pass = "sqlite"
+
+// Main runs a package's tests on SQLite, then again on PostgreSQL when a
+// server can be had, and stops the cluster it started, if any. Without a
+// server the second pass is skipped with a hint, or fails with CI=true.
+// Call it from TestMain: os.Exit(pgtest.Main(m, "models")).
+func Main(m *testing.M, pkg string) int {
+	if code := m.Run(); code != 0 {
+		return code
+	}
+	if err := Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Printf("FAIL: %s: PostgreSQL is needed in CI: %v\n", pkg, err)
+			return 1
+		}
+		fmt.Printf("%s: PostgreSQL pass skipped: %v (install Debian's postgresql package, or set PODIUM_TEST_POSTGRES)\n", pkg, err)
+		return 0
+	}
+	fmt.Printf("=== %s: the same tests on PostgreSQL\n", pkg)
+	pass = "postgres"
 	code := m.Run()
 	if server.stop != nil {
 		server.stop()
 	}
 	return code
+}
+
+// Postgres reports whether this pass runs on PostgreSQL.
+func Postgres() bool { return pass == "postgres" }
+
+// DSN is a new, empty database for one test on this pass's database: a
+// SQLite file in t's temporary folder, or a PostgreSQL database (URL).
+func DSN(t testing.TB) string {
+	t.Helper()
+	if Postgres() {
+		return URL(t)
+	}
+	return filepath.Join(t.TempDir(), "podium.db")
+}
+
+// SQLiteOnly skips a test of something only SQLite has (its query plans,
+// its files, one process per file).
+func SQLiteOnly(t testing.TB, why string) {
+	t.Helper()
+	if Postgres() {
+		t.Skip("SQLite only: " + why)
+	}
 }
 
 // Available reports whether tests can have a PostgreSQL database, starting
