@@ -21,6 +21,9 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 	if status >= 500 && !errors.Is(err, errStarting) {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
+	if status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "2")
+	}
 	if strings.HasPrefix(c.Path(), "/api/") {
 		return writeProblem(c, status, heading, message, err)
 	}
@@ -74,6 +77,8 @@ func classify(err error) (status int, heading, message string) {
 		return fiber.StatusGone, "Session cancelled", "The organiser has cancelled this session."
 	case errors.Is(err, errStarting):
 		return fiber.StatusServiceUnavailable, "Starting up", "Podium is starting. Please try again in a few seconds."
+	case models.IsBusy(err):
+		return fiber.StatusServiceUnavailable, "Busy", "Podium is very busy right now and nothing was saved. Please try again in a moment."
 	case errors.As(err, &verr):
 		return fiber.StatusUnprocessableEntity, "Please check your details", "Some of the details sent were not valid."
 	case errors.As(err, &ferr) && ferr.Code < 500:

@@ -43,6 +43,23 @@ type dialect interface {
 	isUniqueViolation(err error) bool
 }
 
+// IsBusy reports whether err is the database declining for now rather
+// than failing: a lock or statement that timed out, a deadlock or
+// serialization failure PostgreSQL broke, a connection limit reached, or
+// SQLite busy past its timeout. Trying again shortly can succeed, so the
+// HTTP layer answers 503, not 500.
+func IsBusy(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "55P03", "57014", "40001", "40P01", "53300":
+			return true
+		}
+	}
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
+
 // IsPostgresURL reports whether dsn names a PostgreSQL database rather than
 // a SQLite file.
 func IsPostgresURL(dsn string) bool {
