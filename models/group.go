@@ -1,9 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"gorm.io/gorm"
@@ -38,6 +40,10 @@ type txGroup struct {
 }
 
 type groupedTx struct {
+	// key orders a batch's pieces (the session a sign-up is for), so that
+	// two instances' batches take their session rows' locks in one order
+	// and never deadlock on PostgreSQL.
+	key  int64
 	ctx  context.Context
 	fn   func(tx *gorm.DB) error
 	done chan error
@@ -50,9 +56,9 @@ func newTxGroup() *txGroup { return &txGroup{lead: make(chan struct{}, 1)} }
 // database through tx, and its effects outside the database must wait until
 // inGroupTx returns nil. fn may run twice (see txGroup), and it must return
 // the models' own errors (failedBeforeWriting) only before its first write.
-func (s *Store) inGroupTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+func (s *Store) inGroupTx(ctx context.Context, key int64, fn func(tx *gorm.DB) error) error {
 	g := s.group
-	me := &groupedTx{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	me := &groupedTx{key: key, ctx: ctx, fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, me)
 	g.mu.Unlock()
@@ -88,8 +94,11 @@ func (g *txGroup) take() []*groupedTx {
 	return batch
 }
 
-// runGroup runs a batch in one transaction and answers every caller.
+// runGroup runs a batch in one transaction and answers every caller. The
+// pieces run in key order, and in arrival order within a key, so each
+// sign-up still sees those that came before it for its session.
 func (s *Store) runGroup(batch []*groupedTx) {
+	slices.SortStableFunc(batch, func(a, b *groupedTx) int { return cmp.Compare(a.key, b.key) })
 	errs, err := s.runBatch(batch, false)
 	if errors.Is(err, errUndoPieces) {
 		errs, err = s.runBatch(batch, true)

@@ -63,7 +63,7 @@ func TestGroupTx_AFailedPieceIsRolledBackAloneAndOthersCommitTogether(t *testing
 	}
 	ctxs[n-1] = cancelled
 	errs := make([]error, n)
-	together(t, s, n, func(i int) { errs[i] = s.inGroupTx(ctxs[i], fns[i]) })
+	together(t, s, n, func(i int) { errs[i] = s.inGroupTx(ctxs[i], 0, fns[i]) })
 	var names []string
 	if err := s.read.Raw("SELECT name FROM schema_migrations WHERE version >= 1000 ORDER BY version").Scan(&names).Error; err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestGroupTx_RunsABatchAgainWithSavepointsOnlyWhenAPieceMayHaveWritten(t *te
 		var mu sync.Mutex
 		runs, errs = make([]int, n), make([]error, n)
 		together(t, s, n, func(i int) {
-			errs[i] = s.inGroupTx(context.Background(), func(tx *gorm.DB) error {
+			errs[i] = s.inGroupTx(context.Background(), 0, func(tx *gorm.DB) error {
 				mu.Lock()
 				runs[i]++
 				mu.Unlock()
@@ -161,7 +161,7 @@ func TestGroupTx_ConcurrentCallersAreEachAnsweredOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.inGroupTx(context.Background(), func(tx *gorm.DB) error {
+			err := s.inGroupTx(context.Background(), 0, func(tx *gorm.DB) error {
 				ran.Add(1)
 				return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'x', ?)", 1000+i, testNow).Error
 			})

@@ -232,3 +232,38 @@ func TestInstances_CancelOnePlaceFromBothAtOnceFreesOneSeat(t *testing.T) {
 	}
 	assertSeatsTaken(t, stores[1], sess.ID, 0)
 }
+
+// Each instance commits its concurrent sign-ups together, taking one row
+// lock per session in the batch: two batches meeting on two sessions must
+// take them in one order, or PostgreSQL breaks a deadlock by failing one.
+func TestInstances_SignUpsForTwoSessionsFromBothNeverDeadlock(t *testing.T) {
+	stores := openInstances(t, 2)
+	p, first := newTestPanel(t, stores[0], 0, false)
+	second := Session{PanelID: p.ID, StartsAt: first.StartsAt.Add(time.Hour), DurationMinutes: 60, TimeZone: "Europe/London",
+		Status: SessionScheduled, CreatedAt: testNow, UpdatedAt: testNow}
+	if err := stores[0].write.Create(&second).Error; err != nil {
+		t.Fatal(err)
+	}
+	sessions := []int64{first.ID, second.ID}
+	const signUps = 400
+	errs := make([]error, signUps)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range signUps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			// Each instance sees the sessions in the other order.
+			session := sessions[(i/2+i%2)%2]
+			_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(session, fmt.Sprintf("d%d@example.com", i)))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("sign-ups failed: %v", err)
+	}
+	assertSeatsTaken(t, stores[1], first.ID, signUps/2)
+	assertSeatsTaken(t, stores[1], second.ID, signUps/2)
+}

@@ -118,7 +118,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	emailKey, _ := normaliseEmail(in.Email)
 	token, tokenHash := newManageToken()
 	res := &RegisterResult{}
-	err := s.inGroupTx(ctx, func(tx *gorm.DB) error {
+	err := s.inGroupTx(ctx, in.SessionID, func(tx *gorm.DB) error {
 		*res = RegisterResult{Token: token} // the group may run this twice
 		now := s.Now()
 		target, err := rules.session(tx, in.SessionID, now)
