@@ -33,6 +33,19 @@ func openInstances(t *testing.T, n int) []*Store {
 
 // On PostgreSQL only: a SQLite file is served by one process (README), whose
 // start runs once.
+// atOnce runs call(0) … call(n-1) in goroutines released together, and
+// waits for them all.
+func atOnce(n int, call func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-start; call(i) }()
+	}
+	close(start)
+	wg.Wait()
+}
+
 func TestInstances_StartTogetherOnAnEmptyDatabase(t *testing.T) {
 	if !pgtest.Postgres() {
 		t.Skip("PostgreSQL only: one process serves a SQLite file")
@@ -129,18 +142,9 @@ func TestInstances_SameAddressFromBothAtOnceRegistersOnce(t *testing.T) {
 	for r := range rounds {
 		email := fmt.Sprintf("same%d@example.com", r)
 		errs := make([]error, 2*perStore)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(sess.ID, email))
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(len(errs), func(i int) {
+			_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(sess.ID, email))
+		})
 		if err := errors.Join(errs...); err != nil {
 			t.Fatalf("round %d: a repeated sign-up failed instead of answering as a duplicate: %v", r, err)
 		}
@@ -214,18 +218,7 @@ func TestInstances_CancelOnePlaceFromBothAtOnceFreesOneSeat(t *testing.T) {
 	}
 	for _, tok := range tokens {
 		errs := make([]error, 4)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, errs[i] = stores[i%2].CancelByToken(context.Background(), tok)
-			}()
-		}
-		close(start)
-		wg.Wait()
+		atOnce(len(errs), func(i int) { _, errs[i] = stores[i%2].CancelByToken(context.Background(), tok) })
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
@@ -247,20 +240,11 @@ func TestInstances_SignUpsForTwoSessionsFromBothNeverDeadlock(t *testing.T) {
 	sessions := []int64{first.ID, second.ID}
 	const signUps = 400
 	errs := make([]error, signUps)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range signUps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			// Each instance sees the sessions in the other order.
-			session := sessions[(i/2+i%2)%2]
-			_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(session, fmt.Sprintf("d%d@example.com", i)))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	atOnce(signUps, func(i int) {
+		// Each instance sees the sessions in the other order.
+		session := sessions[(i/2+i%2)%2]
+		_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(session, fmt.Sprintf("d%d@example.com", i)))
+	})
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("sign-ups failed: %v", err)
 	}
