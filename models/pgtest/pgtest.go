@@ -171,7 +171,12 @@ func start() (string, func(), error) {
 	// Durability is not under test here: fsync off keeps the suite fast.
 	srv := run("postgres", "-D", data, "-p", strconv.Itoa(port), "-k", dir, "-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=300")
-	logFile, _ := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("podium-pgtest-%d.log", os.Getpid())))
+	// The server's log stays beside the cluster, for a look while tests run.
+	logFile, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("podium-pgtest-%d.log", os.Getpid())))
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
 	srv.Stdout, srv.Stderr = logFile, logFile
 	if err := srv.Start(); err != nil {
 		os.RemoveAll(dir)
@@ -187,6 +192,7 @@ func start() (string, func(), error) {
 			_ = srv.Process.Kill()
 		}
 		logFile.Close()
+		os.Remove(logFile.Name())
 		os.RemoveAll(dir)
 	}
 	admin := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
