@@ -47,8 +47,17 @@ func (j *Jobs) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce finishes every running fan-out and queues due reminders.
+// RunOnce finishes every running fan-out and queues due reminders, unless
+// another instance on the same PostgreSQL is doing so right now (then that
+// one finishes them).
 func (j *Jobs) RunOnce(ctx context.Context) {
+	_, err := j.Store.AsJobsLeader(ctx, func() error { j.runPass(ctx); return nil })
+	if err != nil && ctx.Err() == nil {
+		j.Log.Error("jobs", "err", err)
+	}
+}
+
+func (j *Jobs) runPass(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := j.Store.RunFanoutBatch(ctx)
 		if err != nil {

@@ -36,6 +36,9 @@ type dialect interface {
 	// file, false with several instances on one PostgreSQL, where a dead
 	// instance's lease expires instead.
 	releasesAtStart() bool
+	// tryExclusive runs fn only if no other process runs under the same
+	// key at the moment, and reports whether it ran.
+	tryExclusive(ctx context.Context, db *gorm.DB, key int64, fn func() error) (bool, error)
 	// lockRows takes the row locks of a read-change-write in tx: the rows
 	// query (a SELECT with ? placeholders) returns, until tx ends.
 	lockRows(tx *gorm.DB, query string, args ...any) error
@@ -95,6 +98,11 @@ func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bo
 // it claims: one query for both kinds with ORDER BY id sorted every due
 // message instead, 23 ms per claim behind a 50,000-message fan-out, holding
 // the write lock that sign-ups wait for.
+// A SQLite file is served by one process, whose jobs loop is one goroutine.
+func (sqliteDialect) tryExclusive(_ context.Context, _ *gorm.DB, _ int64, fn func() error) (bool, error) {
+	return true, fn()
+}
+
 // SQLite's one writer holds the whole database for the transaction already.
 func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
 
@@ -159,6 +167,26 @@ func (postgresDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, 
 		return 0, false, nil
 	}
 	return id, err == nil, err
+}
+
+// tryExclusive holds a session advisory lock, if free, on one connection of
+// its own while fn runs; when another instance holds it, fn does not run.
+func (postgresDialect) tryExclusive(ctx context.Context, db *gorm.DB, key int64, fn func() error) (bool, error) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return false, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var got bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil || !got {
+		return false, err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	return true, fn()
 }
 
 // migrationLockKey is the advisory lock every instance takes around

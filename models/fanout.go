@@ -63,6 +63,19 @@ func startFanout(tx *gorm.DB, now time.Time, sess *Session, kind OutboxKind) (*F
 	return f, tx.Create(f).Error
 }
 
+// jobsLockKey is the advisory lock of the instance that runs fan-outs and
+// reminders at the moment ("podjob" in ASCII).
+const jobsLockKey = 0x706f646a6f62
+
+// AsJobsLeader runs fn, the background jobs' pass (fan-outs, reminders),
+// unless another instance on the same PostgreSQL is running its pass right
+// now; it reports whether fn ran. One pass at a time keeps a fan-out's
+// batches and a reminder rule from being queued twice by two instances.
+// On SQLite it always runs fn: one process serves the file.
+func (s *Store) AsJobsLeader(ctx context.Context, fn func() error) (bool, error) {
+	return s.dialect.tryExclusive(ctx, s.write, jobsLockKey, fn)
+}
+
 // RunFanoutBatch queues the next batch of the oldest running fan-out and
 // reports how many messages it queued (0 when nothing is running).
 func (s *Store) RunFanoutBatch(ctx context.Context) (int, error) {
