@@ -198,9 +198,6 @@ func (s *Store) closePools() error {
 	return errors.Join(closeDB(s.read), closeDB(s.write))
 }
 
-// Database names the kind of database the store is on: "sqlite" or "postgres".
-func (s *Store) Database() string { return s.dialect.name() }
-
 func closeDB(db *gorm.DB) error {
 	if db == nil {
 		return nil
