@@ -158,7 +158,7 @@ func (s *Store) CreateAccount(ctx context.Context, n NewAccount) (*Account, erro
 // reports whether it created one. Instances started together create it
 // once: the check and the insert run under the migration lock.
 func (s *Store) CreateFirstOwner(ctx context.Context, email, password string) (created bool, err error) {
-	err = s.dialect.withMigrationLock(ctx, s.write, func() error {
+	err = s.withMigrationLock(ctx, func() error {
 		var n int64
 		if err := s.write.WithContext(ctx).Model(&Account{}).Count(&n).Error; err != nil || n > 0 {
 			return err

@@ -10,7 +10,7 @@ import (
 // It does nothing when any panel exists. Instances started together seed it
 // once: the check and the insert run under the migration lock.
 func (s *Store) SeedDemo(ctx context.Context) (seeded bool, err error) {
-	err = s.dialect.withMigrationLock(ctx, s.write, func() error {
+	err = s.withMigrationLock(ctx, func() error {
 		var err error
 		seeded, err = s.seedDemo(ctx)
 		return err

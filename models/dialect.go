@@ -24,9 +24,6 @@ type dialect interface {
 	// insertID runs an INSERT … ON CONFLICT DO NOTHING and returns the new
 	// row's id, or ok=false when the conflict kept the row out.
 	insertID(tx *gorm.DB, query string, args ...any) (id int64, ok bool, err error)
-	// withMigrationLock runs fn while no other process migrates or seeds
-	// the same database.
-	withMigrationLock(ctx context.Context, db *gorm.DB, fn func() error) error
 	// claimDue picks the ids of up to limit outbox messages to deliver:
 	// those whose lease ran out (their sender died), then queued ones due
 	// at now, oldest due first. The caller marks them sending in tx.
@@ -36,9 +33,10 @@ type dialect interface {
 	// file, false with several instances on one PostgreSQL, where a dead
 	// instance's lease expires instead.
 	releasesAtStart() bool
-	// tryExclusive runs fn only if no other process runs under the same
-	// key at the moment, and reports whether it ran.
-	tryExclusive(ctx context.Context, db *gorm.DB, key int64, fn func() error) (bool, error)
+	// exclusive runs fn while no other process runs anything under the
+	// same key: with wait it waits its turn, without it fn does not run
+	// when the key is held. It reports whether fn ran.
+	exclusive(ctx context.Context, db *gorm.DB, key int64, wait bool, fn func() error) (bool, error)
 	// lockRows takes the row locks of a read-change-write in tx: the rows
 	// query (a SELECT with ? placeholders) returns, until tx ends.
 	lockRows(tx *gorm.DB, query string, args ...any) error
@@ -74,12 +72,6 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string          { return "sqlite" }
 func (sqliteDialect) releasesAtStart() bool { return true }
 
-// The writer is one connection taking its lock at BEGIN, and a file is
-// served by one process, so migrations are already one at a time.
-func (sqliteDialect) withMigrationLock(_ context.Context, _ *gorm.DB, fn func() error) error {
-	return fn()
-}
-
 // SQLite reports the new id without RETURNING, which would cost it a
 // temporary table per insert.
 func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bool, error) {
@@ -98,8 +90,9 @@ func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bo
 // it claims: one query for both kinds with ORDER BY id sorted every due
 // message instead, 23 ms per claim behind a 50,000-message fan-out, holding
 // the write lock that sign-ups wait for.
-// A SQLite file is served by one process, whose jobs loop is one goroutine.
-func (sqliteDialect) tryExclusive(_ context.Context, _ *gorm.DB, _ int64, fn func() error) (bool, error) {
+// A SQLite file is served by one process, which migrates once at start and
+// runs one jobs loop: nothing else can hold the key.
+func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, fn func() error) (bool, error) {
 	return true, fn()
 }
 
@@ -169,9 +162,10 @@ func (postgresDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, 
 	return id, err == nil, err
 }
 
-// tryExclusive holds a session advisory lock, if free, on one connection of
-// its own while fn runs; when another instance holds it, fn does not run.
-func (postgresDialect) tryExclusive(ctx context.Context, db *gorm.DB, key int64, fn func() error) (bool, error) {
+// exclusive holds a session advisory lock on one connection of its own
+// while fn runs, waiting for it (pg_advisory_lock) or only taking it if free
+// (pg_try_advisory_lock).
+func (postgresDialect) exclusive(ctx context.Context, db *gorm.DB, key int64, wait bool, fn func() error) (bool, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return false, err
@@ -181,38 +175,19 @@ func (postgresDialect) tryExclusive(ctx context.Context, db *gorm.DB, key int64,
 		return false, err
 	}
 	defer conn.Close()
-	var got bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil || !got {
+	got := true
+	if wait {
+		_, err = conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key)
+	} else {
+		err = conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got)
+	}
+	if err != nil || !got {
 		return false, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
-	return true, fn()
-}
-
-// migrationLockKey is the advisory lock every instance takes around
-// migrations, the first owner and the demo panel ("podium" in ASCII).
-const migrationLockKey = 0x706f6469756d
-
-// withMigrationLock holds a session advisory lock on one connection of its
-// own while fn runs, so instances started together migrate one after another
-// and the later ones find the work done.
-func (postgresDialect) withMigrationLock(ctx context.Context, db *gorm.DB, fn func() error) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
-		return err
 	}
 	// Unlocked on the same connection; a context already cancelled must
 	// not leave the lock held by a pooled connection.
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey) //nolint:errcheck
-	return fn()
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	return true, fn()
 }
 
 // On PostgreSQL several instances claim at once: FOR UPDATE SKIP LOCKED

@@ -73,7 +73,7 @@ const jobsLockKey = 0x706f646a6f62
 // batches and a reminder rule from being queued twice by two instances.
 // On SQLite it always runs fn: one process serves the file.
 func (s *Store) AsJobsLeader(ctx context.Context, fn func() error) (bool, error) {
-	return s.dialect.tryExclusive(ctx, s.write, jobsLockKey, fn)
+	return s.dialect.exclusive(ctx, s.write, jobsLockKey, false, fn)
 }
 
 // RunFanoutBatch queues the next batch of the oldest running fan-out and

@@ -63,13 +63,25 @@ func LatestSchemaVersion() int {
 	return len(ms)
 }
 
+// migrationLockKey is the advisory lock every instance takes around
+// migrations, the first owner and the demo panel ("podium" in ASCII).
+const migrationLockKey = 0x706f6469756d
+
+// withMigrationLock runs fn while no other instance migrates or seeds the
+// same database, so instances started together do it one after another and
+// the later ones find it done.
+func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
+	_, err := s.dialect.exclusive(ctx, s.write, migrationLockKey, true, fn)
+	return err
+}
+
 // Migrate applies every migration newer than the database's version, each in
 // its own transaction together with the version bump, then reads the site's
 // secret (see SigningKey). Instances started together on one PostgreSQL
 // migrate one after another (withMigrationLock); the later ones find
 // nothing left to do.
 func (s *Store) Migrate(ctx context.Context) error {
-	err := s.dialect.withMigrationLock(ctx, s.write, func() error { return s.migrateTo(ctx, -1) })
+	err := s.withMigrationLock(ctx, func() error { return s.migrateTo(ctx, -1) })
 	if err != nil {
 		return err
 	}

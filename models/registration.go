@@ -137,7 +137,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			if err != nil || !found {
 				return false, err
 			}
-			return true, s.answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
+			return true, answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
 		}
 		if held, err := answeredAsDuplicate(); held || err != nil {
 			return err
@@ -171,7 +171,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			// kept this row out: give the seat back and answer as a
 			// duplicate.
 			if status == RegistrationConfirmed {
-				if _, err := execSQL(tx, "UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", sess.ID); err != nil {
+				if err := releaseSeat(tx, sess.ID); err != nil {
 					return err
 				}
 			}
@@ -195,7 +195,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 // answerDuplicate tells the owner of an address that already holds a place
 // where they stand again, with a fresh link, instead of telling the
 // submitter anything.
-func (s *Store) answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID int64, sess *Session, token, tokenHash string) error {
+func answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID int64, sess *Session, token, tokenHash string) error {
 	if err := tx.Take(&res.Registration, existingID).Error; err != nil {
 		return err
 	}
@@ -375,6 +375,12 @@ func takeSeat(tx *gorm.DB, sessionID int64) (bool, error) {
 	return n == 1, err
 }
 
+// releaseSeat gives a seat back to the session.
+func releaseSeat(tx *gorm.DB, sessionID int64) error {
+	_, err := execSQL(tx, "UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", sessionID)
+	return err
+}
+
 // RegistrationByToken finds the registration a manage token belongs to, with
 // its session and panel.
 func (s *Store) RegistrationByToken(ctx context.Context, token string) (*Registration, error) {
@@ -445,7 +451,7 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 		if err := enqueue(tx, now, notice); err != nil || !wasConfirmed {
 			return err
 		}
-		if err := tx.Exec("UPDATE sessions SET seats_taken = seats_taken - 1 WHERE id = ?", reg.SessionID).Error; err != nil {
+		if err := releaseSeat(tx, reg.SessionID); err != nil {
 			return err
 		}
 		promoted, err := promoteNext(tx, reg.SessionID, now)
