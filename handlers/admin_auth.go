@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"podium/models"
 	"podium/views"
@@ -89,7 +88,7 @@ func (h *Handlers) login(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return h.render(c, views.PageAdminLogin, views.LoginPage{
 			Page: views.Page{Title: "Sign in", NoIndex: true}, CSRFToken: csrfToken(c), Next: next,
-			Email: email, Error: "The email or password is incorrect, or the account is locked for a few minutes.",
+			Email: email, Error: models.ErrBadCredentials.Message,
 		})
 	}
 	if err != nil {
@@ -134,9 +133,7 @@ func safeNext(next string) string {
 
 // loginLimiter limits sign-in attempts per client address.
 func (h *Handlers) loginLimiter() fiber.Handler {
-	return limiter.New(limiter.Config{
-		Max: loginLimit, Expiration: time.Minute, KeyGenerator: h.clientIP, LimitReached: h.tooManyRequests,
-	})
+	return h.limit("sign-in", models.Limit{Max: loginLimit, Window: time.Minute})
 }
 
 // requireToken authenticates API requests by a Bearer token.

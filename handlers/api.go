@@ -132,14 +132,6 @@ func apiID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-// notFoundAs names what was not found, for a clearer problem detail.
-func notFoundAs(err error, what string, id int64) error {
-	if errors.Is(err, models.ErrNotFound) {
-		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("There is no %s with id %d.", what, id))
-	}
-	return err
-}
-
 // pageParams reads the limit and cursor query parameters of a list.
 func pageParams(c *fiber.Ctx) (limit int, before int64, err error) {
 	limit = apiDefaultLimit

@@ -69,7 +69,7 @@ func (h *Handlers) apiShowPanel(c *fiber.Ctx) error {
 	}
 	p, err := h.store.PanelByID(c.UserContext(), id)
 	if err != nil {
-		return notFoundAs(err, "panel", id)
+		return models.NotFoundAs(err, "panel", id)
 	}
 	return c.JSON(toPanelJSON(p))
 }
@@ -88,7 +88,7 @@ func (h *Handlers) apiUpdatePanel(c *fiber.Ctx) error {
 	}
 	p, err := h.store.EditPanel(c.UserContext(), id, patch.applyTo)
 	if err != nil {
-		return notFoundAs(err, "panel", id)
+		return models.NotFoundAs(err, "panel", id)
 	}
 	h.log.Info("api: panel updated", "panel", p.ID, "account", currentAccount(c).ID)
 	return c.JSON(toPanelJSON(p))
@@ -106,7 +106,7 @@ func (h *Handlers) apiAddSession(c *fiber.Ctx) error {
 	}
 	sess := in.toModel()
 	if err := h.store.AddSession(c.UserContext(), panelID, &sess); err != nil {
-		return notFoundAs(err, "panel", panelID)
+		return models.NotFoundAs(err, "panel", panelID)
 	}
 	h.log.Info("api: session added", "panel", panelID, "session", sess.ID, "account", currentAccount(c).ID)
 	c.Location("/api/v1/sessions/" + strconv.FormatInt(sess.ID, 10))

@@ -25,7 +25,7 @@ func (h *Handlers) apiListRegistrations(c *fiber.Ctx) error {
 	// The counts come first: they also tell an unknown session from an empty one.
 	totals, err := h.store.RegistrantCounts(ctx, 0, id)
 	if err != nil {
-		return notFoundAs(err, "session", id)
+		return models.NotFoundAs(err, "session", id)
 	}
 	page, next, err := h.store.Registrants(ctx, models.RegistrantQuery{
 		SessionID: id, Status: models.RegistrationStatus(strings.Clone(c.Query("status"))),
@@ -59,7 +59,7 @@ func (h *Handlers) apiCreateRegistration(c *fiber.Ctx) error {
 	}
 	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), sessionID, in.toModel())
 	if err != nil {
-		return notFoundAs(err, "session", sessionID)
+		return models.NotFoundAs(err, "session", sessionID)
 	}
 	h.registered(res)
 	h.log.Info("api: registration", "session", sessionID, "registration", res.Registration.ID,
@@ -84,7 +84,7 @@ func (h *Handlers) apiCancelRegistration(c *fiber.Ctx) error {
 	}
 	res, err := h.store.CancelRegistration(c.UserContext(), id)
 	if err != nil {
-		return notFoundAs(err, "registration", id)
+		return models.NotFoundAs(err, "registration", id)
 	}
 	h.notify()
 	h.log.Info("api: registration cancelled", "registration", id, "promoted", res.Promoted != nil,

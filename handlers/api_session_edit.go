@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"podium/models"
 )
 
 // apiShowSession answers GET /api/v1/sessions/{id}.
@@ -12,7 +14,7 @@ func (h *Handlers) apiShowSession(c *fiber.Ctx) error {
 	}
 	sess, err := h.store.SessionByID(c.UserContext(), id)
 	if err != nil {
-		return notFoundAs(err, "session", id)
+		return models.NotFoundAs(err, "session", id)
 	}
 	return c.JSON(toSessionJSON(sess))
 }
@@ -32,7 +34,7 @@ func (h *Handlers) apiUpdateSession(c *fiber.Ctx) error {
 	}
 	res, err := h.store.EditSession(c.UserContext(), id, patch.update)
 	if err != nil {
-		return notFoundAs(err, "session", id)
+		return models.NotFoundAs(err, "session", id)
 	}
 	if res.Fanout != nil || len(res.Promoted) > 0 {
 		h.sessionChanged()

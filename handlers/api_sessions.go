@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"podium/models"
 )
 
 // apiCancelSession answers POST /api/v1/sessions/{id}/cancel: every
@@ -14,7 +16,7 @@ func (h *Handlers) apiCancelSession(c *fiber.Ctx) error {
 	}
 	res, err := h.store.CancelSession(c.UserContext(), id)
 	if err != nil {
-		return notFoundAs(err, "session", id)
+		return models.NotFoundAs(err, "session", id)
 	}
 	if res.Fanout != nil {
 		h.sessionChanged()

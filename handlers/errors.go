@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -62,30 +63,27 @@ func writeProblem(c *fiber.Ctx, status int, title, detail string, err error) err
 	return c.JSON(p, "application/problem+json")
 }
 
-// classify maps an error to a status and a message that is safe to show.
+// statusOf is the one map from the models' error codes to HTTP statuses.
+var statusOf = map[models.Code]int{
+	models.CodeInvalid:      fiber.StatusUnprocessableEntity,
+	models.CodeNotFound:     fiber.StatusNotFound,
+	models.CodeConflict:     fiber.StatusConflict,
+	models.CodeGone:         fiber.StatusGone,
+	models.CodeUnauthorized: fiber.StatusUnauthorized,
+	models.CodeUnavailable:  fiber.StatusServiceUnavailable,
+	models.CodeInternal:     fiber.StatusInternalServerError,
+}
+
+// classify maps an error to a status and a message that is safe to show:
+// Fiber's own client errors (a bad method, a body too large) by their
+// status, everything else by its models code.
 func classify(err error) (status int, heading, message string) {
 	var ferr *fiber.Error
-	var verr *models.ValidationError
-	switch {
-	case errors.Is(err, models.ErrNotFound):
-		return fiber.StatusNotFound, "Page not found", "We could not find that page. The link may be mistyped, or the panel may no longer be available."
-	case errors.Is(err, models.ErrSessionFull):
-		return fiber.StatusConflict, "Fully booked", "Sorry, every place for this session has been taken."
-	case errors.Is(err, models.ErrRegistrationClosed):
-		return fiber.StatusConflict, "Registration closed", "Registration for this session has closed."
-	case errors.Is(err, models.ErrSessionCancelled):
-		return fiber.StatusGone, "Session cancelled", "The organiser has cancelled this session."
-	case errors.Is(err, errStarting):
-		return fiber.StatusServiceUnavailable, "Starting up", "Podium is starting. Please try again in a few seconds."
-	case models.IsBusy(err):
-		return fiber.StatusServiceUnavailable, "Busy", "Podium is very busy right now and nothing was saved. Please try again in a moment."
-	case errors.As(err, &verr):
-		return fiber.StatusUnprocessableEntity, "Please check your details", "Some of the details sent were not valid."
-	case errors.As(err, &ferr) && ferr.Code < 500:
+	if errors.As(err, &ferr) && ferr.Code < 500 {
 		return ferr.Code, http.StatusText(ferr.Code), clientErrorMessage(ferr.Code)
-	default:
-		return fiber.StatusInternalServerError, "Something went wrong", "Sorry, something went wrong on our side. Please try again in a moment."
 	}
+	e := models.AsError(err)
+	return statusOf[e.Code], e.Title, e.Message
 }
 
 func clientErrorMessage(code int) string {
@@ -126,9 +124,10 @@ func (h *Handlers) csrfFailed(c *fiber.Ctx, _ error) error {
 		"For your security, forms expire after a while. Go back, reload the page and send the form again.")
 }
 
-// tooManyRequests answers a client over its rate limit.
-func (h *Handlers) tooManyRequests(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(60))
+// tooManyRequests answers a client over its rate limit, which lets it try
+// again after wait.
+func (h *Handlers) tooManyRequests(c *fiber.Ctx, wait time.Duration) error {
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(1, int(wait.Round(time.Second).Seconds()))))
 	return h.renderMessage(c, fiber.StatusTooManyRequests, "Too many attempts",
 		"Please wait a minute before trying again.")
 }

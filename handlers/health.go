@@ -2,14 +2,16 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"podium/models"
 )
 
 // errStarting answers requests that arrive before start-up has finished.
-var errStarting = errors.New("podium is starting")
+var errStarting = &models.Error{Code: models.CodeUnavailable, Title: "Starting up",
+	Message: "Podium is starting. Please try again in a few seconds."}
 
 // readyTimeout bounds how long /readyz waits for the database.
 const readyTimeout = 2 * time.Second

@@ -10,9 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/etag"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"podium/models"
 	"podium/public"
 )
 
@@ -110,13 +110,26 @@ func limitBody(n int) fiber.Handler {
 
 // registerLimiter limits sign-ups per client address per minute.
 func (h *Handlers) registerLimiter() fiber.Handler {
-	return limiter.New(limiter.Config{
-		Next:         func(*fiber.Ctx) bool { return h.registerLimit <= 0 },
-		Max:          max(h.registerLimit, 1),
-		Expiration:   time.Minute,
-		KeyGenerator: h.clientIP,
-		LimitReached: h.tooManyRequests,
-	})
+	if h.registerLimit <= 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return h.limit("register", models.Limit{Max: h.registerLimit, Window: time.Minute})
+}
+
+// limit refuses a client's requests past limit, counted per bucket and
+// client address in the store, so every instance on one database counts
+// together.
+func (h *Handlers) limit(bucket string, limit models.Limit) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ok, resets, err := h.store.Allow(c.UserContext(), bucket+" "+h.clientIP(c), limit)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return h.tooManyRequests(c, resets.Sub(h.store.Now()))
+		}
+		return c.Next()
+	}
 }
 
 func (h *Handlers) hstsMaxAge() int {

@@ -69,6 +69,9 @@ func (j *Jobs) runPass(ctx context.Context) {
 		}
 		j.Notify()
 	}
+	if err := j.Store.PruneRateLimits(ctx); err != nil && ctx.Err() == nil {
+		j.Log.Error("rate limits", "err", err)
+	}
 	n, err := j.Store.EnqueueDueReminders(ctx)
 	if err != nil && ctx.Err() == nil {
 		j.Log.Error("reminders", "err", err)

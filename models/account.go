@@ -39,10 +39,6 @@ type Account struct {
 	UpdatedAt    time.Time
 }
 
-// ErrBadCredentials is the one answer to every failed sign-in: unknown
-// address, wrong password or a locked account look the same.
-var ErrBadCredentials = errors.New("email or password is incorrect")
-
 // Sign-in rules.
 const (
 	MinPasswordLength = 12

@@ -55,7 +55,7 @@ func newTxGroup() *txGroup { return &txGroup{lead: make(chan struct{}, 1)} }
 // callers of inGroupTx, as described on txGroup. fn must only touch the
 // database through tx, and its effects outside the database must wait until
 // inGroupTx returns nil. fn may run twice (see txGroup), and it must return
-// the models' own errors (failedBeforeWriting) only before its first write.
+// the models' own errors (refused) only before its first write.
 func (s *Store) inGroupTx(ctx context.Context, key int64, fn func(tx *gorm.DB) error) error {
 	g := s.group
 	me := &groupedTx{key: key, ctx: ctx, fn: fn, done: make(chan error, 1)}
@@ -115,17 +115,9 @@ func (s *Store) runGroup(batch []*groupedTx) {
 // in a way that may have left writes behind.
 var errUndoPieces = errors.New("a grouped piece failed after it may have written")
 
-// failedBeforeWriting reports whether err is one of the models' own errors,
-// which a grouped piece returns only before its first write.
-func failedBeforeWriting(err error) bool {
-	var invalid *ValidationError
-	return errors.As(err, &invalid) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrSessionFull) ||
-		errors.Is(err, ErrRegistrationClosed) || errors.Is(err, ErrSessionCancelled)
-}
-
 // runBatch runs a batch in one transaction and returns each piece's error,
 // and the transaction's. With undo, each piece runs inside a savepoint;
-// without, a piece's failure other than failedBeforeWriting rolls the whole
+// without, a piece's failure other than refused rolls the whole
 // batch back with errUndoPieces.
 func (s *Store) runBatch(batch []*groupedTx, undo bool) ([]error, error) {
 	errs := make([]error, len(batch))
@@ -137,7 +129,7 @@ func (s *Store) runBatch(batch []*groupedTx, undo bool) ([]error, error) {
 				continue
 			}
 			if !undo {
-				if errs[i] = runGrouped(tx, g.fn); errs[i] != nil && !failedBeforeWriting(errs[i]) {
+				if errs[i] = runGrouped(tx, g.fn); errs[i] != nil && !refused(errs[i]) {
 					return errUndoPieces
 				}
 				continue

@@ -59,6 +59,7 @@ func (s *Store) connectPostgres() error {
 	}
 	setPoolSize(sqlDB, s.poolSize)
 	s.write, s.read = db, db
+	s.limits = tableLimits{db: db}
 	return nil
 }
 

@@ -37,6 +37,8 @@ type Store struct {
 	retryDelay time.Duration
 	// group commits concurrent sign-ups together.
 	group *txGroup
+	// limits counts rate-limited hits (see Allow).
+	limits limitCounter
 	// secret is the site's secret, read by Migrate (see SigningKey).
 	secret atomic.Pointer[[]byte]
 }
@@ -113,6 +115,7 @@ func Connect(dsn string, opts ...Option) (*Store, error) {
 		return s, s.connectPostgres()
 	}
 	s.dialect = sqliteDialect{}
+	s.limits = newMemoryLimits()
 	path := dsn
 	var err error
 	if s.write, err = openPool(sqliteDSN(path, connWriter), 1); err != nil {

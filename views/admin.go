@@ -1,7 +1,6 @@
 package views
 
 import (
-	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -241,21 +240,12 @@ func plural(n int, one, many string) string {
 // ActionRefusal is what the admin says when a model refuses an action for a
 // reason the organizer can act on; ok is false for other errors.
 func ActionRefusal(err error) (message string, ok bool) {
-	switch {
-	case errors.Is(err, models.ErrRegistrationClosed):
-		return "This session has already started or ended, so its registrations can no longer change.", true
-	case errors.Is(err, models.ErrSessionCancelled):
-		return "This session is cancelled.", true
-	case errors.Is(err, models.ErrSessionFull):
-		return "The session is full and has no waitlist: raise the number of places first.", true
+	if err == nil {
+		return "", false
 	}
-	var verr *models.ValidationError
-	if errors.As(err, &verr) {
-		msgs := make([]string, 0, len(verr.Fields))
-		for _, k := range slices.Sorted(maps.Keys(verr.Fields)) {
-			msgs = append(msgs, verr.Fields[k])
-		}
-		return strings.Join(msgs, " "), true
+	switch e := models.AsError(err); e.Code {
+	case models.CodeInvalid, models.CodeConflict, models.CodeGone:
+		return e.ForOrganizer(), true
 	}
 	return "", false
 }

@@ -57,10 +57,18 @@ func Main(m *testing.M, pkg string) int {
 	fmt.Printf("=== %s: the same tests on PostgreSQL\n", pkg)
 	pass = "postgres"
 	code := m.Run()
+	Stop()
+	return code
+}
+
+// Stop stops the throw-away cluster, if this process started one. Main
+// calls it; a package that asks for databases with URL but runs its tests
+// once, not through Main, calls it from TestMain after m.Run.
+func Stop() {
 	if server.stop != nil {
 		server.stop()
+		server.stop = nil
 	}
-	return code
 }
 
 // Postgres reports whether this pass runs on PostgreSQL.
