@@ -53,11 +53,11 @@ func (h *Handlers) requireAdmin(c *fiber.Ctx) error {
 }
 
 // nextThenInvalidate runs the route and, for anything but a read, drops the
-// cached public pages it may have changed.
+// cached public pages it may have changed, on every instance.
 func (h *Handlers) nextThenInvalidate(c *fiber.Ctx) error {
 	err := c.Next()
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-		h.pages.invalidate()
+		h.store.Announce(models.TopicPages)
 	}
 	return err
 }

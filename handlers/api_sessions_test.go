@@ -144,7 +144,7 @@ func TestWakeUps_SignUpsWakeTheMailWorkerAndReschedulesTheFanOut(t *testing.T) {
 	var notified, fannedOut atomic.Int64
 	env := newTestEnv(t, func(c *Config) {
 		c.Notify = func() { notified.Add(1) }
-		c.FanOut = func() { fannedOut.Add(1) }
+		c.Store.Subscribe(models.TopicJobs, func() { fannedOut.Add(1) })
 	})
 	api := env.apiClient(t)
 	p := env.addPanel(t, "wakes", models.Session{Capacity: 10})

@@ -30,11 +30,6 @@ type Config struct {
 	MailFrom, MailName string
 	// Notify is called after a change queued email, to wake the outbox worker.
 	Notify func()
-	// FanOut is called after an organizer's change started a fan-out (a
-	// session rescheduled or cancelled), to wake the jobs that run it. A
-	// sign-up never calls it: the jobs also look for due reminders, which
-	// is too much work to do after every sign-up.
-	FanOut func()
 	// EmbedOrigins are the origins whose pages may frame promo cards.
 	EmbedOrigins []string
 	// Ready reports whether start-up (migrations, seeding) has finished;
@@ -60,7 +55,6 @@ type Handlers struct {
 	pages          *pageCache
 	emails         *views.EmailRenderer
 	notify         func()
-	fanOut         func()
 	embedOrigins   []string
 	ready          func() bool
 	metrics        *Metrics
@@ -96,9 +90,6 @@ func New(cfg Config) (*fiber.App, error) {
 	if cfg.Notify == nil {
 		cfg.Notify = func() {}
 	}
-	if cfg.FanOut == nil {
-		cfg.FanOut = func() {}
-	}
 	if cfg.Ready == nil {
 		cfg.Ready = func() bool { return true }
 	}
@@ -116,7 +107,6 @@ func New(cfg Config) (*fiber.App, error) {
 		views:          engine,
 		pages:          newPageCache(cfg.Store.Now),
 		notify:         cfg.Notify,
-		fanOut:         cfg.FanOut,
 		embedOrigins:   cfg.EmbedOrigins,
 		ready:          cfg.Ready,
 		metrics:        cfg.Metrics,
@@ -145,26 +135,31 @@ func New(cfg Config) (*fiber.App, error) {
 		// No version banner.
 		ServerHeader: "",
 	})
+	cfg.Store.Subscribe(models.TopicPages, h.pages.invalidate)
 	h.routes(app)
 	return app, nil
 }
 
 // changed is called after a sign-up or cancellation: it wakes the outbox
-// worker, and drops cached pages when what they say about a session's
-// availability changed (full, waitlist, a freed seat). A mere change in the
-// number of seats left shows within the cache's one-second lifetime.
+// worker, and drops cached pages on every instance when what they say about
+// a session's availability changed (full, waitlist, a freed seat). A mere
+// change in the number of seats left shows within the cache's one-second
+// lifetime.
 func (h *Handlers) changed(availability bool) {
 	if availability {
-		h.pages.invalidate()
+		h.store.Announce(models.TopicPages)
 	}
 	h.notify()
 }
 
 // sessionChanged is called after an organizer rescheduled or cancelled a
-// session: promotions may have queued email, and a fan-out may have started.
+// session: promotions may have queued email, and a fan-out may have started,
+// which whichever instance runs the jobs pass takes up. A sign-up never
+// announces jobs: the pass also looks for due reminders, which is too much
+// work to do after every sign-up.
 func (h *Handlers) sessionChanged() {
 	h.notify()
-	h.fanOut()
+	h.store.Announce(models.TopicJobs)
 }
 
 // registered is called after a sign-up was answered, from any channel.

@@ -42,6 +42,9 @@ type dialect interface {
 	lockRows(tx *gorm.DB, query string, args ...any) error
 	// isUniqueViolation reports whether err is a unique index refusing a row.
 	isUniqueViolation(err error) bool
+	// listen relays s's announcements to and from other instances until
+	// ctx ends (Store.Listen).
+	listen(ctx context.Context, s *Store) error
 }
 
 // IsBusy reports whether err is the database declining for now rather
@@ -95,6 +98,9 @@ func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bo
 func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, fn func() error) (bool, error) {
 	return true, fn()
 }
+
+// One process serves a SQLite file: there is nobody to tell.
+func (sqliteDialect) listen(context.Context, *Store) error { return nil }
 
 // SQLite's one writer holds the whole database for the transaction already.
 func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }

@@ -1,11 +1,14 @@
 package models
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 )
@@ -48,6 +51,7 @@ func (s *Store) connectPostgres() error {
 	if err != nil {
 		return err
 	}
+	s.postgresURL = dsn
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
 		// The driver's text can carry the URL and its password.
@@ -74,4 +78,70 @@ func RedactDSN(dsn string) string {
 		return "postgres://(unparsable URL)"
 	}
 	return u.Redacted()
+}
+
+// listen keeps one connection of its own LISTENing for other instances'
+// announcements, and sends this instance's through the pool with
+// pg_notify. After the connection was lost it tells the subscribers that
+// anything may have changed, since what was announced meanwhile is lost.
+func (postgresDialect) listen(ctx context.Context, s *Store) error {
+	go s.sendAnnouncements(ctx)
+	wait := time.Second
+	for {
+		connected, err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if connected {
+			wait = time.Second
+		}
+		s.log.Warn("lost the link that tells other instances' changes; pages and workers poll until it is back",
+			"err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, listenRetryMax)
+	}
+}
+
+// listenOnce listens until the connection fails or ctx ends; connected
+// says whether it got as far as listening.
+func (s *Store) listenOnce(ctx context.Context) (connected bool, err error) {
+	conn, err := pgx.Connect(ctx, s.postgresURL)
+	if err != nil {
+		// The driver's text can carry the URL and its password.
+		return false, errors.New("cannot reach PostgreSQL")
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return false, err
+	}
+	s.changes.everything()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return true, err
+		}
+		s.changes.received(n.Payload)
+	}
+}
+
+// sendAnnouncements sends what Announce queued, one NOTIFY per topic
+// however many announcements came meanwhile, until ctx ends.
+func (s *Store) sendAnnouncements(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.changes.send:
+		}
+		for _, topic := range s.changes.takePending() {
+			err := s.write.WithContext(ctx).Exec("SELECT pg_notify(?, ?)", notifyChannel, s.changes.payload(topic)).Error
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("could not tell other instances of a change; they catch up by polling", "topic", topic, "err", err)
+			}
+		}
+	}
 }

@@ -29,6 +29,8 @@ type Store struct {
 	log     *slog.Logger
 	// dsn is the SQLite file's path or the PostgreSQL URL.
 	dsn string
+	// postgresURL is dsn with the per-connection defaults (postgresDSN).
+	postgresURL string
 	// poolSize bounds PostgreSQL connections (see WithPoolSize).
 	poolSize int
 	// statementTimeout bounds one PostgreSQL statement (WithStatementTimeout).
@@ -39,6 +41,8 @@ type Store struct {
 	group *txGroup
 	// limits counts rate-limited hits (see Allow).
 	limits limitCounter
+	// changes relays announcements between instances (see Announce).
+	changes *changes
 	// secret is the site's secret, read by Migrate (see SigningKey).
 	secret atomic.Pointer[[]byte]
 }
@@ -107,7 +111,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 func Connect(dsn string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), dsn: dsn, poolSize: DefaultPoolSize,
 		statementTimeout: DefaultStatementTimeout,
-		retryDelay:       DefaultRetryDelay, group: newTxGroup()}
+		retryDelay:       DefaultRetryDelay, group: newTxGroup(), changes: newChanges()}
 	for _, o := range opts {
 		o(s)
 	}

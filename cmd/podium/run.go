@@ -67,8 +67,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	notify := func() {}
 	if worker != nil {
 		notify = worker.Notify
+		store.Subscribe(models.TopicOutbox, worker.Notify)
 	}
-	jobs := mailer.NewJobs(store, notify, log)
+	// A fan-out's messages may be delivered by every instance's worker.
+	jobs := mailer.NewJobs(store, func() { store.Announce(models.TopicOutbox) }, log)
+	store.Subscribe(models.TopicJobs, jobs.Wake)
 	inFlight := &handlers.InFlight{}
 	if worker != nil {
 		worker.Busy = inFlight.Busy
@@ -77,7 +80,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
 		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
-		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify, FanOut: jobs.Wake,
+		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
 		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics, InFlight: inFlight,
 	})
 	if err != nil {
@@ -111,8 +114,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			}
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); _ = jobs.Run(background) }()
+	// Other instances on the same PostgreSQL hear of this one's changes and
+	// it of theirs (nothing to do on SQLite).
+	go func() { defer wg.Done(); _ = store.Listen(background) }()
 	ready.Store(true)
 	log.Info("podium is serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "db", models.RedactDSN(cfg.DB))
 	select {
