@@ -125,25 +125,30 @@ type DeliveryResult struct {
 	Permanent bool
 	// Skip means the message was overtaken by events and was not sent.
 	Skip bool
-	// Attempts is the message's attempt count including this one, as claimed.
+	// Attempts is the message's attempt count including this one, as
+	// claimed. Every claim raises it, so it also names the claim: a result
+	// is recorded only while the message is still under that claim.
 	Attempts int
 }
 
 // RecordDeliveries stores a batch of outcomes in one transaction: delivered
 // messages lose their manage token, temporary failures are retried with
-// exponential backoff and jitter, and permanent ones fail at once.
+// exponential backoff and jitter, and permanent ones fail at once. An
+// outcome is recorded only while its message is under the claim it was
+// delivered under: a sender slower than its lease, whose message another
+// instance has claimed since, changes nothing.
 func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) error {
 	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		// Delivered messages, nearly all of a batch, share one statement:
 		// this transaction holds the write lock that sign-ups wait for.
-		var sent []int64
+		var sent [][]any
 		for _, r := range results {
 			if r.Outcome() == OutboxSent {
-				sent = append(sent, r.ID)
+				sent = append(sent, []any{r.ID, r.Attempts})
 				continue
 			}
-			if err := tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", r.ID, OutboxSending).
+			if err := tx.Model(&OutboxMessage{}).Where("id = ? AND attempts = ? AND status = ?", r.ID, r.Attempts, OutboxSending).
 				Updates(deliveryUpdate(r, now, s.retryDelay)).Error; err != nil {
 				return err
 			}
@@ -152,7 +157,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, results []DeliveryResult) 
 			return nil
 		}
 		delivered := DeliveryResult{} // no error: the update of a sent message
-		return tx.Model(&OutboxMessage{}).Where("id IN ? AND status = ?", sent, OutboxSending).
+		return tx.Model(&OutboxMessage{}).Where("(id, attempts) IN ? AND status = ?", sent, OutboxSending).
 			Updates(deliveryUpdate(delivered, now, s.retryDelay)).Error
 	})
 }

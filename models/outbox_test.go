@@ -94,8 +94,14 @@ func TestOutbox_ClaimLeaseAndRecordOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The last message has been tried all but once before.
+	if err := s.write.Exec("UPDATE outbox_messages SET attempts = ? WHERE id = (SELECT max(id) FROM outbox_messages)",
+		MaxDeliveryAttempts-1).Error; err != nil {
+		t.Fatal(err)
+	}
 	claimed, err := s.ClaimOutbox(ctx, 10, time.Minute)
-	if err != nil || len(claimed) != 4 || claimed[0].Registration.Session.Panel == nil || claimed[0].Attempts != 1 {
+	if err != nil || len(claimed) != 4 || claimed[0].Registration.Session.Panel == nil || claimed[0].Attempts != 1 ||
+		claimed[3].Attempts != MaxDeliveryAttempts {
 		t.Fatalf("claim = %d messages, %v; want 4 with registration, session and panel", len(claimed), err)
 	}
 	if again, _ := s.ClaimOutbox(ctx, 10, time.Minute); len(again) != 0 {
@@ -105,7 +111,7 @@ func TestOutbox_ClaimLeaseAndRecordOutcomes(t *testing.T) {
 		{ID: claimed[0].ID, Attempts: 1},
 		{ID: claimed[1].ID, Attempts: 1, Err: errors.New("421 try later")},
 		{ID: claimed[2].ID, Attempts: 1, Err: errors.New("550 no such user"), Permanent: true},
-		{ID: claimed[3].ID, Attempts: MaxDeliveryAttempts, Err: errors.New("timeout")},
+		{ID: claimed[3].ID, Attempts: claimed[3].Attempts, Err: errors.New("timeout")},
 	}
 	if err := s.RecordDeliveries(ctx, results); err != nil {
 		t.Fatal(err)
@@ -409,6 +415,41 @@ func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
 	got := strings.Join(steps, "; ")
 	if !strings.Contains(got, "INDEX outbox_due") || strings.Contains(got, "TEMP B-TREE") {
 		t.Errorf("plan of %s:\n%s\nwant a walk of outbox_due with no sort", query, got)
+	}
+}
+
+// A sender slower than its lease loses the message to another claim; what
+// it then reports changes nothing, and the new claim's outcome stands.
+func TestOutbox_AnOutcomeCountsOnlyUnderItsOwnClaim(t *testing.T) {
+	for _, late := range []DeliveryResult{{}, {Err: errors.New("421 try later")}, {Err: errors.New("550 no"), Permanent: true}} {
+		s, clock := newTestStore(t)
+		p, sess := newTestPanel(t, s, 10, false)
+		ctx := context.Background()
+		if _, err := s.Register(ctx, p.ID, validInput(sess.ID, "slow@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.ClaimOutbox(ctx, 1, time.Minute)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("first claim: %d, %v", len(first), err)
+		}
+		clock.Set(testNow.Add(2 * time.Minute))
+		second, err := s.ClaimOutbox(ctx, 1, time.Minute)
+		if err != nil || len(second) != 1 || second[0].Attempts != 2 {
+			t.Fatalf("claim after the lease ran out: %d, %v; want the message again, attempt 2", len(second), err)
+		}
+		late.ID, late.Attempts = first[0].ID, first[0].Attempts
+		if err := s.RecordDeliveries(ctx, []DeliveryResult{late}); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := s.OutboxMessageByID(ctx, first[0].ID); m.Status != OutboxSending || m.Attempts != 2 {
+			t.Fatalf("the first claim's late outcome (%v) was recorded: status %s, attempts %d", late.Err, m.Status, m.Attempts)
+		}
+		if err := s.RecordDeliveries(ctx, []DeliveryResult{{ID: second[0].ID, Attempts: second[0].Attempts}}); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := s.OutboxMessageByID(ctx, first[0].ID); m.Status != OutboxSent {
+			t.Fatalf("the second claim's delivery was not recorded: status %s", m.Status)
+		}
 	}
 }
 
