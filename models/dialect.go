@@ -37,6 +37,11 @@ type dialect interface {
 	// same key: with wait it waits its turn, without it fn does not run
 	// when the key is held. It reports whether fn ran.
 	exclusive(ctx context.Context, db *gorm.DB, key int64, wait bool, fn func() error) (bool, error)
+	// signUpLock is the clause that ends a sign-up's read of its session
+	// row, holding the row until the sign-up commits: a session changed
+	// meanwhile (another instance's reschedule) would otherwise be answered
+	// with its old time and be missed by the change's fan-out.
+	signUpLock() string
 	// lockRows takes the row locks of a read-change-write in tx: the rows
 	// query (a SELECT with ? placeholders) returns, until tx ends.
 	lockRows(tx *gorm.DB, query string, args ...any) error
@@ -98,6 +103,9 @@ func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bo
 func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, fn func() error) (bool, error) {
 	return true, fn()
 }
+
+// SQLite's one writer holds the whole database for the transaction already.
+func (sqliteDialect) signUpLock() string { return "" }
 
 // One process serves a SQLite file: there is nobody to tell.
 func (sqliteDialect) listen(context.Context, *Store) error { return nil }
@@ -210,6 +218,11 @@ func (postgresDialect) claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64,
 		ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, OutboxQueued, now, limit-len(ids)).Scan(&due).Error
 	return append(ids, due...), err
 }
+
+// FOR NO KEY UPDATE is the lock the seat counter's UPDATE takes anyway, so
+// taking it at the read makes no new conflict with inserts that reference
+// the session.
+func (postgresDialect) signUpLock() string { return " FOR NO KEY UPDATE" }
 
 func (postgresDialect) lockRows(tx *gorm.DB, query string, args ...any) error {
 	return tx.Exec(query+" FOR UPDATE", args...).Error

@@ -276,3 +276,62 @@ func TestInstances_OneRunsTheJobsPassAtATime(t *testing.T) {
 		t.Fatalf("after the first finished, the second ran = %v, %v; want true", ran, err)
 	}
 }
+
+// Sign-ups through one instance while another reschedules the session:
+// every confirmed registrant ends up holding the latest invite, either in
+// their confirmation (they signed up after the change) or through the
+// fan-out (before it). A sign-up that read the session before a change and
+// wrote after it would get the old time and be missed by the fan-out.
+func TestInstances_SignUpsDuringAnotherInstancesRescheduleAllGetTheLatestInvite(t *testing.T) {
+	stores := openInstances(t, 2)
+	p, sess := newTestPanel(t, stores[0], 0, false)
+	ctx := context.Background()
+	const signUps, moves = 240, 6
+	var wg sync.WaitGroup
+	errs := make(chan error, signUps+moves)
+	for i := range signUps {
+		wg.Go(func() {
+			_, err := stores[0].Register(ctx, p.ID, validInput(sess.ID, fmt.Sprintf("m%d@example.com", i)))
+			errs <- err
+		})
+	}
+	for i := range moves {
+		wg.Go(func() {
+			_, err := stores[1].EditSession(ctx, sess.ID, func(old *Session) SessionUpdate {
+				return SessionUpdate{StartsAt: old.StartsAt.Add(time.Duration(i+1) * time.Minute), DurationMinutes: old.DurationMinutes,
+					TimeZone: old.TimeZone, Capacity: old.Capacity, JoinURL: old.JoinURL, Venue: old.Venue}
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		n, err := stores[1].RunFanoutBatch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	final, err := stores[1].SessionByID(ctx, sess.ID)
+	if err != nil || final.Sequence != moves {
+		t.Fatalf("sequence %d (%v); want %d", final.Sequence, err, moves)
+	}
+	var stale []int64
+	err = stores[1].read.Raw(`SELECT r.id FROM registrations r WHERE r.session_id = ? AND NOT EXISTS (
+		SELECT 1 FROM outbox_messages m WHERE m.registration_id = r.id AND m.sequence = ? AND m.calendar_method = ?)`,
+		sess.ID, final.Sequence, CalendarRequest).Scan(&stale).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stale) > 0 {
+		t.Fatalf("%d of %d registrants never get the invite of sequence %d: %v", len(stale), signUps, final.Sequence, stale)
+	}
+}

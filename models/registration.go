@@ -80,10 +80,11 @@ type signUpRules struct {
 	organizer bool
 }
 
-// session reads the session inside the write transaction and checks that it
-// takes a registration at now.
-func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time) (*signUpTarget, error) {
-	t, err := readSignUpTarget(tx, sessionID)
+// session reads the session inside the write transaction, holding its row
+// (lock is the dialect's locking clause), and checks that it takes a
+// registration at now.
+func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time, lock string) (*signUpTarget, error) {
+	t, err := readSignUpTarget(tx, sessionID, lock)
 	if r.organizer {
 		switch {
 		case err != nil:
@@ -121,7 +122,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	err := s.inGroupTx(ctx, in.SessionID, func(tx *gorm.DB) error {
 		*res = RegisterResult{Token: token} // the group may run this twice
 		now := s.Now()
-		target, err := rules.session(tx, in.SessionID, now)
+		target, err := rules.session(tx, in.SessionID, now, s.dialect.signUpLock())
 		if err != nil {
 			return err
 		}
@@ -238,11 +239,12 @@ type signUpTarget struct {
 }
 
 // readSignUpTarget reads the session with its panel's status and number of
-// questions in one statement. The panel's two facts are subqueries by key:
-// SQLite ran the same read as a join several times slower than as separate
-// reads, and as one statement with subqueries three times faster than the
-// session, panel and question reads one after another.
-func readSignUpTarget(tx *gorm.DB, id int64) (*signUpTarget, error) {
+// questions in one statement, ending with lock (see dialect.signUpLock).
+// The panel's two facts are subqueries by key: SQLite ran the same read as
+// a join several times slower than as separate reads, and as one statement
+// with subqueries three times faster than the session, panel and question
+// reads one after another.
+func readSignUpTarget(tx *gorm.DB, id int64, lock string) (*signUpTarget, error) {
 	t := signUpTarget{Session: Session{ID: id}}
 	var closes sql.NullTime
 	var panelStatus PanelStatus
@@ -250,7 +252,7 @@ func readSignUpTarget(tx *gorm.DB, id int64) (*signUpTarget, error) {
 		registration_closes_at, status, sequence,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id)
-		FROM sessions WHERE id = ?`, id).
+		FROM sessions WHERE id = ?`+lock, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions)
 	if errors.Is(err, sql.ErrNoRows) {
