@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -98,7 +99,7 @@ func (w *Worker) loop(ctx context.Context, first bool) {
 			w.rest(ctx)
 			continue
 		}
-		n, err := w.RunOnce(ctx)
+		n, err := w.runOnceFirst(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("outbox delivery", "err", err)
 		}
@@ -118,6 +119,22 @@ func (w *Worker) loop(ctx context.Context, first bool) {
 }
 
 func (w *Worker) busy() bool { return w.Busy != nil && w.Busy() }
+
+// runOnceFirst is the first loop's RunOnce. While the server is busy, it
+// delivers only if no other busy instance on the same database is
+// delivering right now (models.Store.AsBusyDeliverer): a burst of sign-ups
+// spread over N instances is slowed by one delivery loop, as on one
+// instance, not by N.
+func (w *Worker) runOnceFirst(ctx context.Context) (n int, err error) {
+	if !w.busy() {
+		return w.RunOnce(ctx)
+	}
+	ran, lockErr := w.store.AsBusyDeliverer(ctx, func() error { n, err = w.RunOnce(ctx); return nil })
+	if !ran && lockErr == nil {
+		w.rest(ctx)
+	}
+	return n, errors.Join(err, lockErr)
+}
 
 // rest waits busyPause, or until ctx ends.
 func (w *Worker) rest(ctx context.Context) {

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -21,9 +20,14 @@ import (
 type dialect interface {
 	// name is "sqlite" or "postgres", also the folder of its migrations.
 	name() string
-	// insertID runs an INSERT … ON CONFLICT DO NOTHING and returns the new
-	// row's id, or ok=false when the conflict kept the row out.
-	insertID(tx *gorm.DB, query string, args ...any) (id int64, ok bool, err error)
+	// writeSignUp writes a checked sign-up in tx: a seat if one is free,
+	// else a waitlist place if the session has a waitlist, else nothing and
+	// ErrSessionFull; the registration with its status and id; its manage
+	// link and its notice. It reports whether it took a seat, and whether
+	// the registration went in: the unique index keeps it out when the
+	// address took a place meanwhile, and then nothing but the seat is
+	// written.
+	writeSignUp(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err error)
 	// claimDue picks the ids of up to limit outbox messages to deliver:
 	// those whose lease ran out (their sender died), then queued ones due
 	// at now, oldest due first. The caller marks them sending in tx.
@@ -80,18 +84,8 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string          { return "sqlite" }
 func (sqliteDialect) releasesAtStart() bool { return true }
 
-// SQLite reports the new id without RETURNING, which would cost it a
-// temporary table per insert.
-func (sqliteDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bool, error) {
-	res, err := execSQL(tx, query, args...)
-	if err != nil {
-		return 0, false, err
-	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return 0, false, err
-	}
-	id, err := res.LastInsertId()
-	return id, err == nil, err
+func (sqliteDialect) writeSignUp(tx *gorm.DB, w signUpWrite) (bool, bool, error) {
+	return writeSignUpStepwise(tx, w)
 }
 
 // Two queries, each in the order of its index, so SQLite reads only the rows
@@ -165,15 +159,6 @@ func rebind(query string) string {
 	}
 	rebound.Store(query, b.String())
 	return b.String()
-}
-
-func (postgresDialect) insertID(tx *gorm.DB, query string, args ...any) (int64, bool, error) {
-	var id int64
-	err := queryRowSQL(tx, query+" RETURNING id", args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	return id, err == nil, err
 }
 
 // exclusive holds a session advisory lock on one connection of its own

@@ -252,28 +252,35 @@ func TestInstances_SignUpsForTwoSessionsFromBothNeverDeadlock(t *testing.T) {
 	assertSeatsTaken(t, stores[1], second.ID, signUps/2)
 }
 
-func TestInstances_OneRunsTheJobsPassAtATime(t *testing.T) {
-	stores := openInstances(t, 2)
-	ctx := context.Background()
-	inside := make(chan struct{})
-	leave := make(chan struct{})
-	led := make(chan error, 1)
-	go func() {
-		_, err := stores[0].AsJobsLeader(ctx, func() error { close(inside); <-leave; return nil })
-		led <- err
-	}()
-	<-inside
-	ran, err := stores[1].AsJobsLeader(ctx, func() error { return nil })
-	close(leave)
-	if err := errors.Join(err, <-led); err != nil {
-		t.Fatal(err)
-	}
-	// One SQLite file is one process's: there the pass always runs.
-	if want := !pgtest.Postgres(); ran != want {
-		t.Fatalf("second instance ran its pass = %v while the first ran its own; want %v", ran, want)
-	}
-	if ran, err := stores[1].AsJobsLeader(ctx, func() error { return nil }); err != nil || !ran {
-		t.Fatalf("after the first finished, the second ran = %v, %v; want true", ran, err)
+// The jobs pass, and mail delivery while busy, run in one instance at a
+// time: the others skip their turn rather than wait.
+func TestInstances_OneRunsTheJobsPassAndTheBusyDeliveryAtATime(t *testing.T) {
+	type exclusive func(*Store, context.Context, func() error) (bool, error)
+	for name, run := range map[string]exclusive{"jobs pass": (*Store).AsJobsLeader, "busy delivery": (*Store).AsBusyDeliverer} {
+		t.Run(name, func(t *testing.T) {
+			stores := openInstances(t, 2)
+			ctx := context.Background()
+			inside := make(chan struct{})
+			leave := make(chan struct{})
+			led := make(chan error, 1)
+			go func() {
+				_, err := run(stores[0], ctx, func() error { close(inside); <-leave; return nil })
+				led <- err
+			}()
+			<-inside
+			ran, err := run(stores[1], ctx, func() error { return nil })
+			close(leave)
+			if err := errors.Join(err, <-led); err != nil {
+				t.Fatal(err)
+			}
+			// One SQLite file is one process's: there it always runs.
+			if want := !pgtest.Postgres(); ran != want {
+				t.Fatalf("second instance ran = %v while the first ran; want %v", ran, want)
+			}
+			if ran, err := run(stores[1], ctx, func() error { return nil }); err != nil || !ran {
+				t.Fatalf("after the first finished, the second ran = %v, %v; want true", ran, err)
+			}
+		})
 	}
 }
 

@@ -223,6 +223,18 @@ func errorText(err error) string {
 	return clip(err.Error(), maxErrorLength)
 }
 
+// busyDeliveryLockKey is held by the one busy instance delivering mail at
+// the moment ("podbsy" in ASCII).
+const busyDeliveryLockKey = 0x706f64627379
+
+// AsBusyDeliverer runs fn, one delivery batch of a server that is busy
+// serving people, unless another instance on the same PostgreSQL is doing
+// so right now; it reports whether fn ran. On SQLite it always runs fn:
+// one process serves the file.
+func (s *Store) AsBusyDeliverer(ctx context.Context, fn func() error) (bool, error) {
+	return s.dialect.exclusive(ctx, s.write, busyDeliveryLockKey, false, fn)
+}
+
 // ReleaseInFlight makes every message left in "sending" by a process that
 // died due again; it runs at start, before any worker claims. On PostgreSQL
 // it does nothing: other live instances may hold those messages, and a dead

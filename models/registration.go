@@ -81,10 +81,10 @@ type signUpRules struct {
 }
 
 // session reads the session inside the write transaction, holding its row
-// (lock is the dialect's locking clause), and checks that it takes a
-// registration at now.
-func (r signUpRules) session(tx *gorm.DB, sessionID int64, now time.Time, lock string) (*signUpTarget, error) {
-	t, err := readSignUpTarget(tx, sessionID, lock)
+// (lock is the dialect's locking clause), with the place emailKey holds in
+// it, if any, and checks that it takes a registration at now.
+func (r signUpRules) session(tx *gorm.DB, sessionID int64, emailKey string, now time.Time, lock string) (*signUpTarget, error) {
+	t, err := readSignUpTarget(tx, sessionID, emailKey, lock)
 	if r.organizer {
 		switch {
 		case err != nil:
@@ -122,7 +122,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	err := s.inGroupTx(ctx, in.SessionID, func(tx *gorm.DB) error {
 		*res = RegisterResult{Token: token} // the group may run this twice
 		now := s.Now()
-		target, err := rules.session(tx, in.SessionID, now, s.dialect.signUpLock())
+		target, err := rules.session(tx, in.SessionID, emailKey, now, s.dialect.signUpLock())
 		if err != nil {
 			return err
 		}
@@ -133,59 +133,32 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		}
 		// An address that already holds a place is told again, with a
 		// fresh link; the submitter is told nothing new.
-		answeredAsDuplicate := func() (bool, error) {
-			existingID, found, err := activeRegistration(tx, sess.ID, emailKey)
-			if err != nil || !found {
-				return false, err
-			}
-			return true, answerDuplicate(tx, now, res, existingID, sess, token, tokenHash)
-		}
-		if held, err := answeredAsDuplicate(); held || err != nil {
-			return err
+		if target.heldBy != 0 {
+			return answerDuplicate(tx, now, res, target.heldBy, sess, token, tokenHash)
 		}
 		// Up to here a failure is one of the models' own errors and nothing
 		// is written; from the seat on, only the database fails (inGroupTx).
-		status, err := claimSeat(tx, sess)
-		if errors.Is(err, ErrSessionFull) {
-			// The last seat may have gone to this very address through
-			// another instance while this sign-up waited for the row.
-			if held, err := answeredAsDuplicate(); held || err != nil {
-				return err
-			}
-		}
-		if err != nil {
-			return err
-		}
-		res.Full = status == RegistrationWaitlisted || (sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity)
 		res.Registration = Registration{
 			SessionID: sess.ID, Name: in.Name, Email: in.Email, EmailKey: emailKey,
-			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now, Status: status,
+			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now,
 			Source: in.Source, Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now,
 		}
-		inserted, err := s.insertRegistration(tx, &res.Registration)
+		w := signUpWrite{reg: &res.Registration, sess: sess, token: token, tokenHash: tokenHash, now: now}
+		seat, inserted, err := s.dialect.writeSignUp(tx, w)
+		if errors.Is(err, ErrSessionFull) || (err == nil && !inserted) {
+			// The address took a place through another instance after the
+			// read above (the unique index kept this row out), or took the
+			// last seat: give back the seat taken, if any, and answer as a
+			// duplicate.
+			return answerLateDuplicate(tx, w, res, seat, err)
+		}
 		if err != nil {
 			return err
 		}
-		if !inserted {
-			// Another instance registered the address between the check
-			// above and the insert (PostgreSQL), and the unique index
-			// kept this row out: give the seat back and answer as a
-			// duplicate.
-			if status == RegistrationConfirmed {
-				if err := releaseSeat(tx, sess.ID); err != nil {
-					return err
-				}
-			}
-			if held, err := answeredAsDuplicate(); held || err != nil {
-				return err
-			}
-			return errors.New("register: the unique index refused a registration that is not there")
-		}
-		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil {
-			return err
-		}
+		res.Full = res.Registration.Status == RegistrationWaitlisted ||
+			(sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity)
 		res.Registration.Answers = answers
-		return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
+		return saveAnswers(tx, res.Registration.ID, answers)
 	})
 	if err != nil {
 		return nil, err
@@ -204,17 +177,67 @@ func answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID
 	return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
 }
 
-// activeRegistration finds the address's place in the session, if it holds
-// one. The status is written out, not bound, so SQLite can use the partial
-// unique index on active registrations: a bound value would make it scan
-// every registration of the session.
-func activeRegistration(tx *gorm.DB, sessionID int64, emailKey string) (id int64, found bool, err error) {
-	err = queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
-		sessionID, emailKey).Scan(&id)
+// answerLateDuplicate answers a sign-up whose write found the address
+// registered after all (writeSignUp wrote no row): as a duplicate when it
+// is, giving back the seat the write took, if any; otherwise with failed,
+// the write's own error (ErrSessionFull).
+func answerLateDuplicate(tx *gorm.DB, w signUpWrite, res *RegisterResult, seat bool, failed error) error {
+	var existingID int64
+	err := queryRowSQL(tx, "SELECT id FROM registrations WHERE session_id = ? AND email_key = ? AND status <> 'cancelled'",
+		w.sess.ID, w.reg.EmailKey).Scan(&existingID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+		if failed != nil {
+			return failed
+		}
+		return errors.New("register: the unique index refused a registration that is not there")
 	}
-	return id, err == nil, err
+	if err != nil {
+		return err
+	}
+	if seat {
+		if err := releaseSeat(tx, w.sess.ID); err != nil {
+			return err
+		}
+	}
+	return answerDuplicate(tx, w.now, res, existingID, w.sess, w.token, w.tokenHash)
+}
+
+// signUpWrite is what a sign-up writes once its checks have passed: the
+// registration (all but its status and id, which the write sets), and the
+// manage link and notice that go with it.
+type signUpWrite struct {
+	reg              *Registration
+	sess             *Session
+	token, tokenHash string
+	now              time.Time
+}
+
+// writeSignUpStepwise is writeSignUp one statement at a time, for SQLite,
+// whose statements cost no round trip.
+func writeSignUpStepwise(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err error) {
+	status, err := claimSeat(tx, w.sess)
+	if err != nil {
+		return false, false, err
+	}
+	seat, w.reg.Status = status == RegistrationConfirmed, status
+	res, err := execSQL(tx, `INSERT INTO registrations
+		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING`,
+		w.reg.SessionID, w.reg.Name, w.reg.Email, w.reg.EmailKey, w.reg.Organisation, w.reg.JobTitle, w.reg.ConsentAt,
+		w.reg.Status, w.reg.Source, w.reg.Referrer, w.reg.CreatedAt, w.reg.UpdatedAt)
+	if err != nil {
+		return seat, false, err
+	}
+	// SQLite reports the new id without RETURNING, which would cost it a
+	// temporary table per insert.
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return seat, false, err
+	}
+	if w.reg.ID, err = res.LastInsertId(); err != nil {
+		return seat, false, err
+	}
+	return seat, true, notifyWithToken(tx, w.now, w.reg, w.sess, w.token, w.tokenHash)
 }
 
 // notifyWithToken stores a manage link for reg and queues the notice that
@@ -235,26 +258,30 @@ func notifyWithToken(tx *gorm.DB, now time.Time, reg *Registration, sess *Sessio
 type signUpTarget struct {
 	Session
 	panelPublished bool
-	panelQuestions int // how many custom questions the panel asks
+	panelQuestions int   // how many custom questions the panel asks
+	heldBy         int64 // the registration holding the address's place, or 0
 }
 
 // readSignUpTarget reads the session with its panel's status and number of
-// questions in one statement, ending with lock (see dialect.signUpLock).
-// The panel's two facts are subqueries by key: SQLite ran the same read as
-// a join several times slower than as separate reads, and as one statement
-// with subqueries three times faster than the session, panel and question
-// reads one after another.
-func readSignUpTarget(tx *gorm.DB, id int64, lock string) (*signUpTarget, error) {
+// questions, and the place emailKey holds in it, in one statement ending
+// with lock (see dialect.signUpLock). The other facts are subqueries by
+// key: SQLite ran the same read as a join several times slower than as
+// separate reads, and as one statement with subqueries three times faster
+// than the reads one after another. The status is written out, not bound,
+// so SQLite can use the partial unique index on active registrations.
+func readSignUpTarget(tx *gorm.DB, id int64, emailKey, lock string) (*signUpTarget, error) {
 	t := signUpTarget{Session: Session{ID: id}}
 	var closes sql.NullTime
+	var heldBy sql.NullInt64
 	var panelStatus PanelStatus
 	err := queryRowSQL(tx, `SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
 		registration_closes_at, status, sequence,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
-		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id)
-		FROM sessions WHERE id = ?`+lock, id).
+		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
+		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled')
+		FROM sessions WHERE id = ?`+lock, emailKey, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
-			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions)
+			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions, &heldBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -264,23 +291,8 @@ func readSignUpTarget(tx *gorm.DB, id int64, lock string) (*signUpTarget, error)
 	if closes.Valid {
 		t.RegistrationClosesAt = &closes.Time
 	}
-	t.panelPublished = panelStatus == PanelPublished
+	t.panelPublished, t.heldBy = panelStatus == PanelPublished, heldBy.Int64
 	return &t, nil
-}
-
-// insertRegistration inserts reg and sets its ID. It reports false, and
-// writes nothing, when the address already holds an active place: the
-// unique index settles a race between two instances, and the loser is told
-// like any duplicate rather than failing.
-func (s *Store) insertRegistration(tx *gorm.DB, reg *Registration) (bool, error) {
-	id, ok, err := s.dialect.insertID(tx, `INSERT INTO registrations
-		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING`,
-		reg.SessionID, reg.Name, reg.Email, reg.EmailKey, reg.Organisation, reg.JobTitle, reg.ConsentAt,
-		reg.Status, reg.Source, reg.Referrer, reg.CreatedAt, reg.UpdatedAt)
-	reg.ID = id
-	return ok, err
 }
 
 func insertManageToken(tx *gorm.DB, tokenHash string, registrationID int64, now time.Time) error {
