@@ -45,6 +45,35 @@ func newClient(conns int) *fasthttp.Client {
 	}
 }
 
+// targets are the instances a phase spreads its connections over, each
+// with its own client: worker w uses instance w % N.
+type targets struct {
+	bases   []string
+	clients []*fasthttp.Client
+}
+
+// newTargets makes one client per instance, each keeping up to conns
+// connections open to its instance.
+func newTargets(bases []string, conns int) *targets {
+	t := &targets{bases: bases}
+	for range bases {
+		t.clients = append(t.clients, newClient(conns))
+	}
+	return t
+}
+
+// at returns instance i % N's base URL and client.
+func (t *targets) at(i int) (string, *fasthttp.Client) {
+	n := i % len(t.bases)
+	return t.bases[n], t.clients[n]
+}
+
+func (t *targets) close() {
+	for _, c := range t.clients {
+		c.CloseIdleConnections()
+	}
+}
+
 // latencies collects durations from many goroutines.
 type latencies struct {
 	mu  sync.Mutex
@@ -125,7 +154,7 @@ func attrValue(page []byte, prefix string) []byte {
 
 // form is a sign-up form as a browser holds it after loading the page.
 type form struct {
-	action string
+	path   string // the form's action, less the instance's base URL
 	cookie string // the CSRF cookie, as a Cookie header sends it
 	values url.Values
 }
@@ -148,15 +177,17 @@ func openForm(client *fasthttp.Client, base, slug string) (*form, error) {
 		return nil, errors.New("the panel page has no sign-up form")
 	}
 	return &form{
-		action: base + "/panels/" + slug + "/register",
+		path:   "/panels/" + slug + "/register",
 		cookie: "podium_csrf=" + string(cookie.Value()),
 		values: url.Values{"_csrf": {string(token)}, "session": {string(session)}, "consent": {"yes"}},
 	}, nil
 }
 
-// submit posts the form for one person and returns the status and whether
-// the answer spoke of a locked database.
-func (f *form) submit(client *fasthttp.Client, name, email string) (int, bool, error) {
+// submit posts the form for one person to the instance at base, which need
+// not be the one that served the form (the CSRF token is signed with the
+// site's secret, which every instance reads from the database), and returns
+// the status and whether the answer spoke of a locked database.
+func (f *form) submit(client *fasthttp.Client, base, name, email string) (int, bool, error) {
 	v := url.Values{}
 	for k, vs := range f.values {
 		v[k] = vs
@@ -166,7 +197,7 @@ func (f *form) submit(client *fasthttp.Client, name, email string) (int, bool, e
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(f.action)
+	req.SetRequestURI(base + f.path)
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/x-www-form-urlencoded")
 	req.Header.Set("Cookie", f.cookie)

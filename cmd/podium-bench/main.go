@@ -4,8 +4,14 @@
 // 50,000-registrant fan-out and the server's peak memory. It builds the real
 // podium binary, runs "podium serve" as a child process on a temporary
 // database with mail going to an SMTP sink inside the bench, and prints one
-// table. The bench's own store on the same SQLite file adds the fixtures
+// table. The bench's own store on the same database adds the fixtures
 // before the server starts and checks the results.
+//
+// By default the database is a temporary SQLite file and one server runs.
+// With --db postgres://… the bench fills that PostgreSQL database, which must
+// be empty, and --instances N runs N "podium serve" processes on it, each on
+// its own port with its own log and SMTP sink; the load phases spread their
+// connections over the instances.
 //
 // As in production, the server's outbox worker runs throughout: it delivers
 // sign-ups' confirmations to the sink during the registration phases, at the
@@ -19,6 +25,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +33,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"podium/models"
 )
 
 func main() {
@@ -49,6 +58,9 @@ type options struct {
 	feedSessions int
 	url          string
 	smtpSilent   bool
+	db           string // an empty PostgreSQL database's URL, or "" for a temporary SQLite file
+	instances    int
+	dbPool       int // PODIUM_DB_POOL for each instance; 0 leaves the models' default
 }
 
 func parseOptions(args []string, out io.Writer) (options, error) {
@@ -66,12 +78,42 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.url, "url", "", "measure a running Podium at this base URL instead (landing and registration phases only)")
 	fs.BoolVar(&o.smtpSilent, "smtp-silent", false, "give the server an SMTP server that never answers, so no email is sent "+
 		"while the sign-ups are measured (landing and registration phases only)")
-	err := fs.Parse(args)
-	return o, err
+	fs.StringVar(&o.db, "db", "", "an EMPTY PostgreSQL database to fill and serve from (postgres:// or postgresql:// URL), "+
+		"left filled afterwards: createdb a new one per run (default: a temporary SQLite file)")
+	fs.IntVar(&o.instances, "instances", 1, "podium serve processes on the one database (more than 1 needs --db postgres://…)")
+	fs.IntVar(&o.dbPool, "db-pool", 0, "PODIUM_DB_POOL for each instance on PostgreSQL (default: the models' default)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	return o, o.check()
+}
+
+// check refuses combinations the bench cannot run.
+func (o options) check() error {
+	postgres := models.IsPostgresURL(o.db)
+	switch {
+	case o.db != "" && !postgres:
+		return fmt.Errorf("--db takes a postgres:// or postgresql:// URL of an empty database; " +
+			"without it the bench uses a temporary SQLite file")
+	case o.instances < 1:
+		return fmt.Errorf("--instances must be 1 or more, got %d", o.instances)
+	case o.instances > 1 && !postgres:
+		return fmt.Errorf("--instances %d needs --db postgres://…: a SQLite file is served by one process", o.instances)
+	case o.dbPool < 0 || o.dbPool > 1000:
+		return fmt.Errorf("--db-pool must be from 1 to 1000, got %d", o.dbPool)
+	case o.dbPool > 0 && !postgres:
+		return fmt.Errorf("--db-pool needs --db postgres://…: SQLite has one writer")
+	case o.url != "" && (o.db != "" || o.instances > 1):
+		return fmt.Errorf("--url measures a running Podium; it does not go with --db or --instances")
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseOptions(args, out)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -50,23 +52,78 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 	return binary, nil
 }
 
+// startServers starts n podium serve processes on the database dsn at once,
+// instance i logging to logDir/podium-(i+1).log and delivering mail to
+// smtpAddrs[i], and returns once each one's /readyz answers 200. pool, when
+// above 0, is each one's PODIUM_DB_POOL.
+func startServers(ctx context.Context, binary, dsn, logDir string, smtpAddrs []string, pool int) ([]*server, error) {
+	servers := make([]*server, len(smtpAddrs))
+	errs := make([]error, len(smtpAddrs))
+	var wg sync.WaitGroup
+	for i, smtpAddr := range smtpAddrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			logPath := filepath.Join(logDir, fmt.Sprintf("podium-%d.log", i+1))
+			servers[i], errs[i] = startServer(ctx, binary, dsn, logPath, smtpAddr, pool)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("instance %d: %w", i+1, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		stopServers(servers)
+		return nil, err
+	}
+	return servers, nil
+}
+
+// stopServers stops every server at once, as a deployment would, and
+// reports each failure.
+func stopServers(servers []*server) error {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		if s == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.stop(); err != nil && len(servers) > 1 {
+				errs[i] = fmt.Errorf("instance %d: %w", i+1, err)
+			} else {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // startServer starts podium serve on a free port and the given database,
 // delivering mail to smtpAddr, and returns once /readyz answers 200.
-func startServer(ctx context.Context, binary, dbPath, smtpAddr string) (*server, error) {
+func startServer(ctx context.Context, binary, dsn, logPath, smtpAddr string, pool int) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{base: "http://" + addr, logPath: filepath.Join(filepath.Dir(dbPath), "podium.log"), exited: make(chan struct{})}
+	s := &server{base: "http://" + addr, logPath: logPath, exited: make(chan struct{})}
 	logFile, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close() // the child holds its own descriptor
-	s.cmd = exec.Command(binary, "serve", "--addr", addr, "--db", dbPath)
-	s.cmd.Env = append(environWithoutPodium(),
+	// The database goes in the environment, not the command line, where a
+	// PostgreSQL URL's password would show in the process list.
+	s.cmd = exec.Command(binary, "serve", "--addr", addr)
+	s.cmd.Env = append(environWithoutPodium(), "PODIUM_DB="+dsn,
 		"PODIUM_BASE_URL="+s.base, "PODIUM_DEMO=false", "PODIUM_REGISTER_LIMIT=0",
 		"PODIUM_SMTP_URL=smtp://"+smtpAddr, "PODIUM_MAIL_FROM=Podium Bench <bench@podium.example>")
+	if pool > 0 {
+		s.cmd.Env = append(s.cmd.Env, "PODIUM_DB_POOL="+strconv.Itoa(pool))
+	}
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	stopWithBench(s.cmd)
 	if err := s.cmd.Start(); err != nil {
@@ -126,6 +183,46 @@ func (s *server) logTail() string {
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.Join(lines[max(0, len(lines)-20):], "\n")
+}
+
+// logProblems returns the server log's lines at level WARN or ERROR: the
+// first max of those logged before stopping (a zero time: all), and how
+// many were logged before it and how many from then on.
+func (s *server) logProblems(max int, stopping time.Time) (lines []string, before, after int) {
+	b, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return []string{"cannot read the log: " + err.Error()}, 1, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "level=WARN") && !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		// The log's times are to the millisecond.
+		if !stopping.IsZero() && !loggedAt(line).Before(stopping.Truncate(time.Millisecond)) {
+			after++
+			continue
+		}
+		before++
+		if len(lines) < max {
+			if len(line) > 400 {
+				line = line[:400] + "…"
+			}
+			lines = append(lines, line)
+		}
+	}
+	return lines, before, after
+}
+
+// loggedAt is the time of a log line slog's text handler wrote, or the
+// zero time.
+func loggedAt(line string) time.Time {
+	v, ok := strings.CutPrefix(line, "time=")
+	if !ok {
+		return time.Time{}
+	}
+	v, _, _ = strings.Cut(v, " ")
+	t, _ := time.Parse(time.RFC3339Nano, v)
+	return t
 }
 
 // environWithoutPodium is this process's environment less any PODIUM_*
