@@ -31,21 +31,6 @@ func openInstances(t *testing.T, n int) []*Store {
 	return stores
 }
 
-// On PostgreSQL only: a SQLite file is served by one process (README), whose
-// start runs once.
-// atOnce runs call(0) … call(n-1) in goroutines released together, and
-// waits for them all.
-func atOnce(n int, call func(i int)) {
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() { defer wg.Done(); <-start; call(i) }()
-	}
-	close(start)
-	wg.Wait()
-}
-
 func TestInstances_StartTogetherOnAnEmptyDatabase(t *testing.T) {
 	if !pgtest.Postgres() {
 		t.Skip("PostgreSQL only: one process serves a SQLite file")
@@ -142,7 +127,7 @@ func TestInstances_SameAddressFromBothAtOnceRegistersOnce(t *testing.T) {
 	for r := range rounds {
 		email := fmt.Sprintf("same%d@example.com", r)
 		errs := make([]error, 2*perStore)
-		atOnce(len(errs), func(i int) {
+		pgtest.AtOnce(len(errs), func(i int) {
 			_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(sess.ID, email))
 		})
 		if err := errors.Join(errs...); err != nil {
@@ -218,7 +203,7 @@ func TestInstances_CancelOnePlaceFromBothAtOnceFreesOneSeat(t *testing.T) {
 	}
 	for _, tok := range tokens {
 		errs := make([]error, 4)
-		atOnce(len(errs), func(i int) { _, errs[i] = stores[i%2].CancelByToken(context.Background(), tok) })
+		pgtest.AtOnce(len(errs), func(i int) { _, errs[i] = stores[i%2].CancelByToken(context.Background(), tok) })
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +225,7 @@ func TestInstances_SignUpsForTwoSessionsFromBothNeverDeadlock(t *testing.T) {
 	sessions := []int64{first.ID, second.ID}
 	const signUps = 400
 	errs := make([]error, signUps)
-	atOnce(signUps, func(i int) {
+	pgtest.AtOnce(signUps, func(i int) {
 		// Each instance sees the sessions in the other order.
 		session := sessions[(i/2+i%2)%2]
 		_, errs[i] = stores[i%2].Register(context.Background(), p.ID, validInput(session, fmt.Sprintf("d%d@example.com", i)))

@@ -57,7 +57,7 @@ func TestInstances_ShareRateLimits(t *testing.T) {
 	stores := openInstances(t, 3)
 	const max, tries = 10, 60
 	var allowed atomic.Int64
-	atOnce(tries, func(i int) {
+	pgtest.AtOnce(tries, func(i int) {
 		ok, _, err := stores[i%len(stores)].Allow(context.Background(), "sign-in 198.51.100.7", Limit{Max: max, Window: time.Minute})
 		if err != nil {
 			t.Error(err)

@@ -93,6 +93,19 @@ func SQLiteOnly(t testing.TB, why string) {
 	}
 }
 
+// AtOnce runs call(0) … call(n-1) in goroutines released together, and
+// waits for them all: the shape of every race between instances.
+func AtOnce(n int, call func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); <-start; call(i) }()
+	}
+	close(start)
+	wg.Wait()
+}
+
 // Available reports whether tests can have a PostgreSQL database, starting
 // the throw-away cluster if needed; the error says why not.
 func Available() error {
@@ -191,6 +204,10 @@ func start() (string, func(), error) {
 		return "", nil, err
 	}
 	stop := func() {
+		// pg_ctl signals the server itself: as root, srv is runuser, which
+		// does not pass SIGINT on, and the server outlived the tests (until
+		// it noticed its folder gone) after a 10-second wait for it here.
+		_ = run("pg_ctl", "stop", "-D", data, "-m", "fast", "-s").Run()
 		_ = srv.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = srv.Wait(); close(done) }()
