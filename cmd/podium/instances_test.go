@@ -279,3 +279,46 @@ func checkFanOut(t *testing.T, got map[string][][2]string, n, kills int) {
 	}
 	t.Logf("%d recipients reached after %d kills, %d duplicates (same Message-ID and UID)", len(got), kills, duplicates)
 }
+
+// Both instances count one client address's sign-ups together: a limit of
+// three a minute allows three through the two of them, not six.
+func TestInstances_ShareTheSignUpLimit(t *testing.T) {
+	url, _ := sharedDatabase(t)
+	ps := startPair(t, url, "PODIUM_REGISTER_LIMIT=3")
+	client := noRedirects()
+	for i, want := range []int{http.StatusSeeOther, http.StatusSeeOther, http.StatusSeeOther, http.StatusTooManyRequests, http.StatusTooManyRequests} {
+		p := ps[i%2]
+		status, _, err := loadForm(t, client, p.base).post(client, fmt.Sprintf("limit-%d@example.com", i))
+		if err != nil || status != want {
+			t.Fatalf("sign-up %d from one address, through instance %d: %d, %v; want %d", i+1, i%2+1, status, err, want)
+		}
+	}
+}
+
+// An organizer's change through one instance shows on the other's public
+// page within about a second (it is told at once; its cache lives a second).
+func TestInstances_AChangeThroughOneShowsOnTheOther(t *testing.T) {
+	url, db := sharedDatabase(t)
+	ps := startPair(t, url, ownerEnv...)
+	client := noRedirects()
+	page := ps[1].base + "/panels/keeping-the-lights-on"
+	panelID := count(t, db, "SELECT id FROM panels WHERE slug = 'keeping-the-lights-on'")
+	getBody(t, client, page) // cached there now
+	token := ownerToken(t, url)
+	req, _ := http.NewRequest(http.MethodPatch, fmt.Sprintf("%s/api/v1/panels/%d", ps[0].base, panelID), strings.NewReader(`{"title": "Renamed through the other instance"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH the demo panel = %d; want 200", resp.StatusCode)
+	}
+	changed := time.Now()
+	waitUntil(t, 2*time.Second, "the other instance to show the new title", func() bool {
+		return strings.Contains(getBody(t, client, page), "Renamed through the other instance")
+	})
+	t.Logf("the other instance showed the change %v after it was made", time.Since(changed).Round(time.Millisecond))
+}
