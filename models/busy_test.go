@@ -13,13 +13,13 @@ import (
 )
 
 // A wait for a row lock past lock_timeout (PostgreSQL), or a busy file
-// (SQLite), is IsBusy: the HTTP layer answers 503 for it, not 500.
+// (SQLite), is isBusy: the HTTP layer answers 503 for it, not 500.
 func TestIsBusy_LockTimeoutsAreBusyOtherErrorsAreNot(t *testing.T) {
-	if IsBusy(errors.New("boom")) || IsBusy(ErrNotFound) || IsBusy(nil) {
-		t.Fatal("IsBusy true for an error that is not the database declining")
+	if isBusy(errors.New("boom")) || isBusy(ErrNotFound) || isBusy(nil) {
+		t.Fatal("isBusy true for an error that is not the database declining")
 	}
-	if !IsBusy(fmt.Errorf("wrapped: %w", sqlite3.Error{Code: sqlite3.ErrBusy})) {
-		t.Fatal("IsBusy false for SQLITE_BUSY")
+	if !isBusy(fmt.Errorf("wrapped: %w", sqlite3.Error{Code: sqlite3.ErrBusy})) {
+		t.Fatal("isBusy false for SQLITE_BUSY")
 	}
 	if !pgtest.Postgres() {
 		return
@@ -51,7 +51,7 @@ func TestIsBusy_LockTimeoutsAreBusyOtherErrorsAreNot(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err == nil || !IsBusy(err) {
-		t.Fatalf("update behind a held row lock = %v; want an IsBusy lock timeout", err)
+	if err == nil || !isBusy(err) {
+		t.Fatalf("update behind a held row lock = %v; want an isBusy lock timeout", err)
 	}
 }

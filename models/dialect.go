@@ -56,12 +56,12 @@ type dialect interface {
 	listen(ctx context.Context, s *Store) error
 }
 
-// IsBusy reports whether err is the database declining for now rather
+// isBusy reports whether err is the database declining for now rather
 // than failing: a lock or statement that timed out, a deadlock or
 // serialization failure PostgreSQL broke, a connection limit reached, or
 // SQLite busy past its timeout. Trying again shortly can succeed, so the
 // HTTP layer answers 503, not 500.
-func IsBusy(err error) bool {
+func isBusy(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {

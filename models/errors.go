@@ -89,13 +89,13 @@ func NotFoundAs(err error, what string, id int64) error {
 	return &Error{Code: CodeNotFound, Title: "Not Found", Message: fmt.Sprintf("There is no %s with id %d.", what, id), Cause: ErrNotFound}
 }
 
-// errBusy is how the database declining for now reads (IsBusy).
+// errBusy is how the database declining for now reads (isBusy).
 var errBusy = Error{Code: CodeUnavailable, Title: "Busy",
 	Message: "Podium is very busy right now and nothing was saved. Please try again in a moment."}
 
 // AsError is the coded error err is or wraps: a named refusal, a
 // ValidationError (CodeInvalid, each field's message for the organizer),
-// or the database declining for now (CodeUnavailable, IsBusy). Anything
+// or the database declining for now (CodeUnavailable, isBusy). Anything
 // else is CodeInternal with a message that says nothing of the cause.
 func AsError(err error) *Error {
 	var e *Error
@@ -107,7 +107,7 @@ func AsError(err error) *Error {
 	case errors.As(err, &verr):
 		return &Error{Code: CodeInvalid, Title: "Please check your details",
 			Message: "Some of the details sent were not valid.", Organizer: verr.messages(), Cause: err}
-	case IsBusy(err):
+	case isBusy(err):
 		busy := errBusy
 		busy.Cause = err
 		return &busy
