@@ -49,6 +49,19 @@ type Worker struct {
 	Busy func() bool
 }
 
+// sendGrace is how long a batch already being sent may go on once the
+// worker is told to stop (a shutdown, a rolling deploy): long enough for a
+// healthy relay to take it, so it is sent once rather than interrupted and
+// tried again later, and short enough not to hold the shutdown up.
+const sendGrace = 5 * time.Second
+
+// afterStopping is a context that ends grace after ctx does.
+func afterStopping(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return c, func() { stop(); cancel() }
+}
+
 // busyPause is how long a delivery loop rests for a busy server.
 const busyPause = 100 * time.Millisecond
 
@@ -174,7 +187,9 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		slots = append(slots, i)
 	}
 	if len(outgoing) > 0 {
-		for j, err := range w.sender.Send(ctx, outgoing) {
+		sendCtx, done := afterStopping(ctx, sendGrace)
+		defer done()
+		for j, err := range w.sender.Send(sendCtx, outgoing) {
 			r := &results[slots[j]]
 			r.Err, r.Permanent = err, err != nil && IsPermanent(err)
 			if err != nil {

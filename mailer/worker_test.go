@@ -467,3 +467,45 @@ func TestWorker_WhileBusyDeliversOnOneConnectionAndStillDeliversEverything(t *te
 		t.Fatalf("%d batches were sent at once while busy; want 1", sends.most)
 	}
 }
+
+// sendAfterStop is a Deliverer that holds its first batch until the test
+// has told the worker to stop, then hands it to the real sender.
+type sendAfterStop struct {
+	Deliverer
+	started, stopped chan struct{}
+	once             sync.Once
+}
+
+func (s *sendAfterStop) Send(ctx context.Context, msgs []Message) []error {
+	s.once.Do(func() { close(s.started); <-s.stopped; time.Sleep(50 * time.Millisecond) })
+	return s.Deliverer.Send(ctx, msgs)
+}
+
+// A batch already being sent when the worker is told to stop (a shutdown,
+// a rolling deploy) is sent, not interrupted and left for a retry.
+func TestWorker_FinishesTheBatchItIsSendingWhenStopped(t *testing.T) {
+	env := newOutboxEnv(t, 10)
+	const n = 5
+	for i := range n {
+		env.register(t, "Stopping", fmt.Sprintf("stop%d@example.com", i))
+	}
+	held := &sendAfterStop{Deliverer: env.worker.sender, started: make(chan struct{}), stopped: make(chan struct{})}
+	env.worker.sender = held
+	env.worker.Concurrency = 1
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.worker.Run(ctx) }()
+	<-held.started
+	stop()
+	close(held.stopped)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := len(env.srv.Messages()); got != n {
+		t.Fatalf("%d of %d messages of the batch in flight were sent after the stop; want all", got, n)
+	}
+	counts, err := env.store.OutboxCounts(context.Background())
+	if err != nil || counts[models.OutboxSent] != n {
+		t.Fatalf("outbox after the stop: %v (%v); want %d sent", counts, err, n)
+	}
+}
