@@ -112,16 +112,12 @@ func (w *Worker) loop(ctx context.Context, first bool) {
 			w.rest(ctx)
 			continue
 		}
-		n, err := w.runOnceFirst(ctx)
+		n, err := w.deliverBatch(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.log.Error("outbox delivery", "err", err)
 		}
 		if n == w.Batch && err == nil {
-			// More may be due right away.
-			if w.busy() {
-				w.rest(ctx)
-			}
-			continue
+			continue // more may be due right away (deliverBatch rested if busy)
 		}
 		select {
 		case <-ctx.Done():
@@ -133,16 +129,22 @@ func (w *Worker) loop(ctx context.Context, first bool) {
 
 func (w *Worker) busy() bool { return w.Busy != nil && w.Busy() }
 
-// runOnceFirst is the first loop's RunOnce. While the server is busy, it
-// delivers only if no other busy instance on the same database is
-// delivering right now (models.Store.AsBusyDeliverer): a burst of sign-ups
-// spread over N instances is slowed by one delivery loop, as on one
-// instance, not by N.
-func (w *Worker) runOnceFirst(ctx context.Context) (n int, err error) {
+// deliverBatch is RunOnce as the loops run it (all but the first only while
+// the server is not busy). While the server is busy, it delivers only
+// if no other busy instance on the same database is delivering right now
+// (models.Store.AsBusyDeliverer), and rests busyPause after a full batch
+// before it lets another take its turn: a burst of sign-ups spread over N
+// instances is slowed by one delivery loop, as on one instance, not by N.
+func (w *Worker) deliverBatch(ctx context.Context) (n int, err error) {
 	if !w.busy() {
 		return w.RunOnce(ctx)
 	}
-	ran, lockErr := w.store.AsBusyDeliverer(ctx, func() error { n, err = w.RunOnce(ctx); return nil })
+	ran, lockErr := w.store.AsBusyDeliverer(ctx, func() error {
+		if n, err = w.RunOnce(ctx); n == w.Batch && err == nil {
+			w.rest(ctx)
+		}
+		return nil
+	})
 	if !ran && lockErr == nil {
 		w.rest(ctx)
 	}
