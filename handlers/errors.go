@@ -18,6 +18,9 @@ import (
 // handleError is the app's single error handler: it maps named errors to a
 // status and a safe page, and logs the original only for server errors.
 func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
+	// Errors fasthttp raises before routing reach here without the
+	// middleware that sets these.
+	h.setSecurityHeaders(c)
 	status, heading, message := classify(err)
 	if status >= 500 && !errors.Is(err, errStarting) {
 		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)

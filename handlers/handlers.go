@@ -24,6 +24,9 @@ type Config struct {
 	BaseURL string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// HSTSIncludeSubdomains adds includeSubDomains to the HSTS header that
+	// an https BaseURL brings.
+	HSTSIncludeSubdomains bool
 	// RegisterLimit is sign-ups per client address per minute; 0 turns it off.
 	RegisterLimit int
 	// MailFrom and MailName are the platform mailbox emails come from.
@@ -53,6 +56,7 @@ type Handlers struct {
 	site           views.Site
 	views          *html.Engine
 	pages          *pageCache
+	headers        [][2]string // securityHeaders
 	emails         *views.EmailRenderer
 	notify         func()
 	embedOrigins   []string
@@ -106,6 +110,7 @@ func New(cfg Config) (*fiber.App, error) {
 		emails:         emails,
 		views:          engine,
 		pages:          newPageCache(cfg.Store.Now),
+		headers:        securityHeaders(strings.HasPrefix(cfg.BaseURL, "https://"), cfg.HSTSIncludeSubdomains),
 		notify:         cfg.Notify,
 		embedOrigins:   cfg.EmbedOrigins,
 		ready:          cfg.Ready,

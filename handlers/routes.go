@@ -9,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/etag"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"podium/models"
@@ -26,15 +25,8 @@ func (h *Handlers) routes(app *fiber.App) {
 		app.Use(h.metrics.measure)
 	}
 	app.Use(recover.New())
-	app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-			"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
-		ReferrerPolicy:     "strict-origin-when-cross-origin",
-		XFrameOptions:      "DENY",
-		HSTSMaxAge:         h.hstsMaxAge(),
-		HSTSPreloadEnabled: false,
-	}))
-
+	app.Use(h.secureResponses)
+	app.Use(refuseAmbiguousFraming)
 	app.Use(refuseEncodedBodies)
 	app.Get("/healthz", h.healthz)
 	app.Get("/readyz", h.readyz)
@@ -130,11 +122,4 @@ func (h *Handlers) limit(bucket string, limit models.Limit) fiber.Handler {
 		}
 		return c.Next()
 	}
-}
-
-func (h *Handlers) hstsMaxAge() int {
-	if h.secure {
-		return int((365 * 24 * time.Hour).Seconds())
-	}
-	return 0
 }

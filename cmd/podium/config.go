@@ -25,6 +25,8 @@ type config struct {
 	DBOptions      []models.Option
 	BaseURL        string
 	TrustedProxies []netip.Prefix
+	// HSTSSubdomains adds includeSubDomains to HSTS (PODIUM_HSTS_INCLUDE_SUBDOMAINS).
+	HSTSSubdomains bool
 	RegisterLimit  int
 	Demo           bool
 	// SMTP is empty when no mail server is configured: messages then stay
@@ -110,6 +112,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	if cfg.Demo, err = envBool(getenv, "PODIUM_DEMO", true); err != nil {
+		return cfg, err
+	}
+	if cfg.HSTSSubdomains, err = envBool(getenv, "PODIUM_HSTS_INCLUDE_SUBDOMAINS", true); err != nil {
 		return cfg, err
 	}
 	cfg.SMTP = getenv("PODIUM_SMTP_URL")

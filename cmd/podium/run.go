@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	var ready atomic.Bool
 	app, err := handlers.New(handlers.Config{
 		Store: store, Logger: log, BaseURL: cfg.BaseURL,
-		TrustedProxies: cfg.TrustedProxies, RegisterLimit: cfg.RegisterLimit,
+		TrustedProxies: cfg.TrustedProxies, HSTSIncludeSubdomains: cfg.HSTSSubdomains, RegisterLimit: cfg.RegisterLimit,
 		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
 		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics, InFlight: inFlight,
 	})
