@@ -106,7 +106,7 @@ func clientErrorMessage(code int) string {
 func (h *Handlers) renderMessage(c *fiber.Ctx, status int, heading, message string) error {
 	c.Status(status)
 	page := views.MessagePage{
-		Page:    views.Page{Title: heading, NoIndex: true},
+		Page:    views.Page{Title: heading, Description: message, NoIndex: true},
 		Heading: heading, Message: message, LinkURL: "/", LinkText: "See upcoming panels",
 	}
 	if err := h.render(c, views.PageMessage, page); err != nil {
@@ -116,8 +116,14 @@ func (h *Handlers) renderMessage(c *fiber.Ctx, status int, heading, message stri
 	return nil
 }
 
+// notFound answers a request no route took: 405 with Allow when the path is
+// a route's with other methods, else 404.
 func (h *Handlers) notFound(c *fiber.Ctx) error {
 	c.Locals(unmatchedKey, true)
+	if allowed := h.methods.allowed(c.Path()); len(allowed) > 0 {
+		c.Set(fiber.HeaderAllow, strings.Join(allowed, ", "))
+		return fiber.ErrMethodNotAllowed
+	}
 	return models.ErrNotFound
 }
 

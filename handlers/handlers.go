@@ -57,6 +57,7 @@ type Handlers struct {
 	views          *html.Engine
 	pages          *pageCache
 	headers        [][2]string // securityHeaders
+	methods        routeMethods
 	emails         *views.EmailRenderer
 	notify         func()
 	embedOrigins   []string

@@ -342,9 +342,9 @@ func apiRegistrationCancelTarget() apiTarget {
 // apiMethodsTarget sends methods the API does not offer.
 func apiMethodsTarget() apiTarget {
 	return apiTarget{name: "API other methods", path: "/api/v1/panels/" + fxPanel, cases: []apiCase{
-		{name: "PUT a panel", method: http.MethodPut, set: map[string]any{"title": "x"}, status: 404},
-		{name: "DELETE a panel", method: http.MethodDelete, status: 404},
-		{name: "DELETE a session", method: http.MethodDelete, path: "/api/v1/sessions/" + fxSession, status: 404},
+		{name: "PUT a panel", method: http.MethodPut, set: map[string]any{"title": "x"}, status: 405},
+		{name: "DELETE a panel", method: http.MethodDelete, status: 405},
+		{name: "DELETE a session", method: http.MethodDelete, path: "/api/v1/sessions/" + fxSession, status: 405},
 		{name: "DELETE a registration", method: http.MethodDelete, path: "/api/v1/registrations/" + fxRegistration, status: 404},
 	}}
 }

@@ -76,6 +76,7 @@ func (h *Handlers) routes(app *fiber.App) {
 	h.apiRoutes(api)
 
 	h.embedRoutes(app)
+	h.methods = newRouteMethods(app.GetRoutes(true))
 	app.Use(h.notFound)
 }
 

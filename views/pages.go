@@ -171,8 +171,9 @@ func NewRegistrationPage(site Site, reg *models.Registration, token, csrfToken s
 		links = &l
 	}
 	return RegistrationPage{
-		Calendar:     links,
-		Page:         Page{Title: "Your registration", NoIndex: true},
+		Calendar: links,
+		Page: Page{Title: "Your registration", NoIndex: true,
+			Description: "Your registration for " + sess.Panel.Title + ": the session's time, your calendar invite and how to cancel."},
 		Registration: reg,
 		Panel:        sess.Panel,
 		Session:      NewSessionView(sess, now),
