@@ -304,7 +304,7 @@ func TestParseEmbedOrigins(t *testing.T) {
 }
 
 func TestEmbedPages_RenderFromZeroValues(t *testing.T) {
-	engine, err := views.NewEngine()
+	engine, err := views.NewEngine(func(name string) string { return "/public/" + name })
 	if err != nil {
 		t.Fatal(err)
 	}

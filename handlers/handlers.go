@@ -58,6 +58,7 @@ type Handlers struct {
 	pages          *pageCache
 	headers        [][2]string // securityHeaders
 	methods        routeMethods
+	assets         staticAssets
 	emails         *views.EmailRenderer
 	notify         func()
 	embedOrigins   []string
@@ -81,7 +82,11 @@ const (
 
 // New builds the Fiber app with every route.
 func New(cfg Config) (*fiber.App, error) {
-	engine, err := views.NewEngine()
+	assets, err := loadStaticAssets()
+	if err != nil {
+		return nil, err
+	}
+	engine, err := views.NewEngine(assets.url)
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +116,7 @@ func New(cfg Config) (*fiber.App, error) {
 		emails:         emails,
 		views:          engine,
 		pages:          newPageCache(cfg.Store.Now),
+		assets:         assets,
 		headers:        securityHeaders(strings.HasPrefix(cfg.BaseURL, "https://"), cfg.HSTSIncludeSubdomains),
 		notify:         cfg.Notify,
 		embedOrigins:   cfg.EmbedOrigins,

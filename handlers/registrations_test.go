@@ -416,9 +416,3 @@ func TestSecurityHeaders_OnPagesAndErrors(t *testing.T) {
 	}
 }
 
-func TestStaticAssets_Served(t *testing.T) {
-	env := newTestEnv(t)
-	for _, path := range []string{"/public/css/podium.css", "/public/js/localtime.js", "/public/img/favicon.svg"} {
-		assertStatus(t, env.browser(t).get(path), http.StatusOK)
-	}
-}

@@ -12,7 +12,7 @@ import (
 // Every admin page renders from its zero value, and from a builder's output,
 // with one h1 and the sign-out form.
 func TestAdminPages_Render(t *testing.T) {
-	engine, err := NewEngine()
+	engine, err := NewEngine(func(name string) string { return "/public/" + name })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,17 @@ var templateFiles embed.FS
 // on the first request if one is broken. Pages include the "head" and "foot"
 // partials themselves instead of using the engine's layouts, whose rendering
 // takes a global lock.
-func NewEngine() (*html.Engine, error) {
+//
+// asset gives the URL a template links an embedded file by ("css/podium.css"):
+// the server's content-hashed one, so browsers may cache it for good.
+func NewEngine(asset func(name string) string) (*html.Engine, error) {
 	sub, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
 		return nil, err
 	}
 	engine := html.NewFileSystem(http.FS(sub), ".html")
 	engine.AddFunc("field", newTextField)
+	engine.AddFunc("asset", asset)
 	if err := engine.Load(); err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}

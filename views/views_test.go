@@ -12,7 +12,7 @@ import (
 // Every page must render from its zero value, so a missing field can never
 // turn into a 500 at request time.
 func TestPages_RenderFromZeroValues(t *testing.T) {
-	engine, err := NewEngine()
+	engine, err := NewEngine(func(name string) string { return "/public/" + name })
 	if err != nil {
 		t.Fatal(err)
 	}
