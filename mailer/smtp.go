@@ -17,6 +17,7 @@ import (
 type Sender struct {
 	cfg       Config
 	tlsConfig *tls.Config
+	dkim      *DKIM
 }
 
 // Option adjusts a Sender.
@@ -26,6 +27,11 @@ type Option func(*Sender)
 // private CA or a test server. ServerName defaults to Config.Host.
 func WithTLSConfig(c *tls.Config) Option {
 	return func(s *Sender) { s.tlsConfig = c.Clone() }
+}
+
+// WithDKIM signs every message with d.
+func WithDKIM(d *DKIM) Option {
+	return func(s *Sender) { s.dkim = d }
 }
 
 // NewSender returns a Sender for cfg, filling in default timeouts.
@@ -58,7 +64,10 @@ func (s *Sender) Send(ctx context.Context, msgs []Message) []error {
 	built := make([]*mail.Msg, len(msgs))
 	pending := 0
 	for i, m := range msgs {
-		if built[i], errs[i] = Build(m); errs[i] == nil {
+		if built[i], errs[i] = Build(m); errs[i] == nil && s.dkim != nil {
+			errs[i] = s.dkim.sign(built[i])
+		}
+		if errs[i] == nil {
 			pending++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +32,10 @@ type config struct {
 	Demo           bool
 	// SMTP is empty when no mail server is configured: messages then stay
 	// in the outbox, readable in the development mail viewer.
-	SMTP     string
+	SMTP string
+	// DKIM signs outgoing mail when PODIUM_DKIM_DOMAIN, _SELECTOR and
+	// _KEY_FILE are set; nil otherwise.
+	DKIM     *mailer.DKIM
 	MailFrom string
 	MailName string
 	// RetryAfter is the wait after a message's first failed delivery
@@ -123,6 +127,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return cfg, fmt.Errorf("PODIUM_SMTP_URL: %w", err)
 		}
 	}
+	if cfg.DKIM, err = dkimConfig(getenv); err != nil {
+		return cfg, err
+	}
 	cfg.RetryAfter = models.DefaultRetryDelay
 	if v := getenv("PODIUM_MAIL_RETRY_AFTER"); v != "" {
 		if cfg.RetryAfter, err = time.ParseDuration(v); err != nil || cfg.RetryAfter < time.Second || cfg.RetryAfter > time.Hour {
@@ -165,4 +172,25 @@ func envOr(getenv func(string) string, key, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// dkimConfig reads PODIUM_DKIM_DOMAIN, PODIUM_DKIM_SELECTOR and
+// PODIUM_DKIM_KEY_FILE: all three or none.
+func dkimConfig(getenv func(string) string) (*mailer.DKIM, error) {
+	domain, selector, keyFile := getenv("PODIUM_DKIM_DOMAIN"), getenv("PODIUM_DKIM_SELECTOR"), getenv("PODIUM_DKIM_KEY_FILE")
+	if domain == "" && selector == "" && keyFile == "" {
+		return nil, nil
+	}
+	if domain == "" || selector == "" || keyFile == "" {
+		return nil, fmt.Errorf("set PODIUM_DKIM_DOMAIN, PODIUM_DKIM_SELECTOR and PODIUM_DKIM_KEY_FILE together, or none of them")
+	}
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("PODIUM_DKIM_KEY_FILE: cannot read %s", keyFile)
+	}
+	d, err := mailer.NewDKIM(domain, selector, key)
+	if err != nil {
+		return nil, fmt.Errorf("PODIUM_DKIM_*: %w", err)
+	}
+	return d, nil
 }

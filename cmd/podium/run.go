@@ -195,10 +195,14 @@ func newWorker(cfg config, store *models.Store, metrics *handlers.Metrics, log *
 		return nil, err
 	}
 	site := views.Site{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, MailName: cfg.MailName}
-	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg), log)
+	var opts []mailer.Option
+	if cfg.DKIM != nil {
+		opts = append(opts, mailer.WithDKIM(cfg.DKIM))
+	}
+	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg, opts...), log)
 	if metrics != nil {
 		worker.Observe = metrics.ObserveDeliveries
 	}
-	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom)
+	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom, "dkim", cfg.DKIM != nil)
 	return worker, nil
 }

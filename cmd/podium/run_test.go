@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -222,4 +227,44 @@ func getBody(t *testing.T, client *http.Client, url string) string {
 		t.Fatalf("GET %s = %d", url, resp.StatusCode)
 	}
 	return string(body)
+}
+
+// DKIM is configured with all three settings or none; a partial or broken
+// configuration stops the start with a message that names the setting.
+func TestParseConfig_DKIMAllOrNothing(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "dkim.pem")
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notAKey := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notAKey, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		env     map[string]string
+		wantErr string
+		signs   bool
+	}{
+		"none":         {env: map[string]string{}},
+		"all three":    {env: map[string]string{"PODIUM_DKIM_DOMAIN": "example.org", "PODIUM_DKIM_SELECTOR": "podium", "PODIUM_DKIM_KEY_FILE": keyFile}, signs: true},
+		"no key file":  {env: map[string]string{"PODIUM_DKIM_DOMAIN": "example.org", "PODIUM_DKIM_SELECTOR": "podium"}, wantErr: "together"},
+		"missing file": {env: map[string]string{"PODIUM_DKIM_DOMAIN": "example.org", "PODIUM_DKIM_SELECTOR": "podium", "PODIUM_DKIM_KEY_FILE": keyFile + ".gone"}, wantErr: "PODIUM_DKIM_KEY_FILE"},
+		"not a key":    {env: map[string]string{"PODIUM_DKIM_DOMAIN": "example.org", "PODIUM_DKIM_SELECTOR": "podium", "PODIUM_DKIM_KEY_FILE": notAKey}, wantErr: "PODIUM_DKIM"},
+	} {
+		cfg, err := parseConfig(nil, func(k string) string { return c.env[k] }, io.Discard)
+		switch {
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: %v; want an error naming %s", name, err, c.wantErr)
+		case c.wantErr == "" && (err != nil || (cfg.DKIM != nil) != c.signs):
+			t.Errorf("%s: DKIM %v, %v; want signing %v", name, cfg.DKIM, err, c.signs)
+		}
+	}
 }
