@@ -415,4 +415,3 @@ func TestSecurityHeaders_OnPagesAndErrors(t *testing.T) {
 		}
 	}
 }
-

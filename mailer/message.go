@@ -32,6 +32,10 @@ type Message struct {
 	// CalendarMethod is MethodRequest, MethodCancel or MethodPublish, and
 	// must equal the METHOD line in Calendar. Required when Calendar is set.
 	CalendarMethod string
+	// UnsubscribeURL, when set, makes the message bulk mail with a one-click
+	// unsubscribe (RFC 2369 List-Unsubscribe, RFC 8058
+	// List-Unsubscribe-Post): an https URL that takes a POST.
+	UnsubscribeURL string
 }
 
 // iTIP methods (RFC 5546) Podium sends.
@@ -70,6 +74,10 @@ func Build(m Message) (*mail.Msg, error) {
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageIDWithValue(bareMessageID(m.MessageID))
 	msg.SetDate()
+	if m.UnsubscribeURL != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+m.UnsubscribeURL+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	addBody(msg, m)
 	return msg, nil
 }
@@ -135,8 +143,18 @@ func (m Message) validate() error {
 		return invalid("ToAddress %q is not a bare email address", m.ToAddress)
 	case m.Text == "":
 		return invalid("Text is empty")
+	case m.UnsubscribeURL != "" && !validUnsubscribeURL(m.UnsubscribeURL):
+		return invalid("UnsubscribeURL %q is not an http(s) URL fit for a header", m.UnsubscribeURL)
 	}
 	return validateCalendar(m.Calendar, m.CalendarMethod)
+}
+
+// validUnsubscribeURL reports whether u can stand between angle brackets in
+// List-Unsubscribe: an absolute http(s) URL with nothing a header or the
+// brackets would take for its own.
+func validUnsubscribeURL(u string) bool {
+	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) &&
+		!strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == ',' || r > '~' })
 }
 
 func validateCalendar(cal []byte, method string) error {

@@ -232,5 +232,6 @@ func Compose(site views.Site, msg *models.OutboxMessage, email views.Email) Mess
 		HTML:           email.HTML,
 		Calendar:       email.Calendar,
 		CalendarMethod: string(email.CalendarMethod),
+		UnsubscribeURL: email.UnsubscribeURL,
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
+	netmail "net/mail"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -368,7 +369,7 @@ func TestWorker_SessionCancelledRemovesEntry(t *testing.T) {
 
 func TestWorker_RemindersAtTheirTimes(t *testing.T) {
 	env := newOutboxEnv(t, 100)
-	env.register(t, "Ada", "ada@example.com")
+	ada := env.register(t, "Ada", "ada@example.com")
 	env.drain(t)
 	jobs := NewJobs(env.store, func() {}, slog.New(slog.DiscardHandler))
 	start := env.sess.StartsAt
@@ -386,6 +387,31 @@ func TestWorker_RemindersAtTheirTimes(t *testing.T) {
 	last := lastMessage(t, env.srv, 3)
 	if !strings.HasPrefix(last.subject, "Reminder: ") || !strings.Contains(last.subject, "1 hour") || last.calendar != nil {
 		t.Fatalf("reminder subject %q", last.subject)
+	}
+	// Reminders are bulk mail with a one-click unsubscribe (RFC 8058) that
+	// works; the confirmation is not.
+	msgs := env.srv.Messages()
+	token, err := env.store.UnsubscribeToken(ada.Registration.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLink := "<" + testSite.URL("/unsubscribe/"+token) + ">"
+	for i, m := range msgs {
+		parsed, err := netmail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, post := parsed.Header.Get("List-Unsubscribe"), parsed.Header.Get("List-Unsubscribe-Post")
+		reminder := i > 0
+		if reminder && (link != wantLink || post != "List-Unsubscribe=One-Click") {
+			t.Fatalf("reminder %d: List-Unsubscribe %q, -Post %q; want %q and one-click", i, link, post, wantLink)
+		}
+		if reminder && !bytes.Contains(m.Data, []byte("/unsubscribe/"+token)) {
+			t.Fatalf("reminder %d has no unsubscribe link in its body", i)
+		}
+		if !reminder && (link != "" || post != "") {
+			t.Fatalf("the confirmation carries List-Unsubscribe %q", link)
+		}
 	}
 }
 

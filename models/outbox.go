@@ -60,6 +60,9 @@ type OutboxMessage struct {
 	LastError       string
 	CreatedAt       time.Time
 	SentAt          *time.Time
+	// UnsubscribeToken is a reminder's one-click "stop reminders" link
+	// (StopReminders), set when the message is claimed; never stored.
+	UnsubscribeToken string `gorm:"-"`
 }
 
 // Delivery policy.
@@ -114,6 +117,15 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	var msgs []OutboxMessage
 	err = preloadMessage(s.read.WithContext(ctx)).
 		Where("id IN ?", ids).Order("id").Find(&msgs).Error
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.SigningKey(unsubscribePurpose)
+	for i := range msgs {
+		if msgs[i].Kind == KindReminder {
+			msgs[i].UnsubscribeToken = unsubscribeToken(key, msgs[i].RegistrationID)
+		}
+	}
 	return msgs, err
 }
 

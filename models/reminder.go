@@ -108,7 +108,7 @@ func (s *Store) EnqueueDueReminders(ctx context.Context) (int, error) {
 			if now.Before(due) || !now.Before(due.Add(reminderStaleAfter(minutes))) {
 				continue
 			}
-			n, err := s.enqueueReminders(ctx, sess.ID, minutes, due)
+			n, err := s.enqueueReminders(ctx, sess.PanelID, sess.ID, minutes, due)
 			total += n
 			if err != nil {
 				return total, err
@@ -119,8 +119,9 @@ func (s *Store) EnqueueDueReminders(ctx context.Context) (int, error) {
 }
 
 // enqueueReminders queues one rule's reminders in batches, each its own
-// short write transaction.
-func (s *Store) enqueueReminders(ctx context.Context, sessionID int64, minutes int, due time.Time) (int, error) {
+// short write transaction, to everyone who has not stopped the panel's
+// reminders (StopReminders).
+func (s *Store) enqueueReminders(ctx context.Context, panelID, sessionID int64, minutes int, due time.Time) (int, error) {
 	total := 0
 	for {
 		var regs []Registration
@@ -129,6 +130,8 @@ func (s *Store) enqueueReminders(ctx context.Context, sessionID int64, minutes i
 				Where(`NOT EXISTS (SELECT 1 FROM outbox_messages o
 					WHERE o.registration_id = registrations.id AND o.kind = ? AND o.reminder_minutes = ?)`,
 					KindReminder, minutes).
+				Where(`NOT EXISTS (SELECT 1 FROM email_opt_outs x
+					WHERE x.panel_id = ? AND x.email_key = registrations.email_key)`, panelID).
 				Order("id").Limit(reminderBatch).Find(&regs).Error
 			if err != nil {
 				return err

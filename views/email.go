@@ -18,6 +18,9 @@ type Email struct {
 	HTML           string
 	Calendar       []byte // empty when the message carries no invite
 	CalendarMethod CalendarMethod
+	// UnsubscribeURL stops the panel's reminders in one click (RFC 8058);
+	// set on reminders only.
+	UnsubscribeURL string
 }
 
 // EmailData is what the email templates show.
@@ -32,6 +35,8 @@ type EmailData struct {
 	ManageURL  string // empty once the message has been delivered
 	Links      *CalendarLinks
 	Organizer  string
+	// UnsubscribeURL stops this panel's reminders (reminders only).
+	UnsubscribeURL string
 }
 
 // EmailRenderer renders outbox messages; its templates are parsed once.
@@ -78,7 +83,10 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 	if wording.join && reg.Status == models.RegistrationConfirmed && sess.Online() {
 		data.JoinURL = sess.JoinURL
 	}
-	email := Email{Subject: wording.subject}
+	if msg.Kind == models.KindReminder && msg.UnsubscribeToken != "" {
+		data.UnsubscribeURL = site.URL(UnsubscribeURL(msg.UnsubscribeToken))
+	}
+	email := Email{Subject: wording.subject, UnsubscribeURL: data.UnsubscribeURL}
 	if msg.CalendarMethod != "" {
 		ev := RegistrationEvent(site, reg, data.ManageURL, msg.Sequence, now)
 		email.CalendarMethod = CalendarMethod(msg.CalendarMethod)

@@ -126,6 +126,34 @@ type MessagePage struct {
 	LinkText string
 }
 
+// PageUnsubscribe is the page behind a reminder's one-click unsubscribe link.
+const PageUnsubscribe = "pages/unsubscribe"
+
+// UnsubscribePage asks to stop a panel's reminders, or says they stopped.
+type UnsubscribePage struct {
+	Page
+	Heading, Message string
+	Action           string // the form's target; empty once stopped
+	PanelURL         string
+}
+
+// NewUnsubscribePage is the page for token's registration in panel, whose
+// reminders have stopped or not.
+func NewUnsubscribePage(panel *models.Panel, token string, stopped bool) UnsubscribePage {
+	page := UnsubscribePage{
+		Page:     Page{Title: "Reminders for " + panel.Title, NoIndex: true, Description: "Stop the reminder emails for " + panel.Title + "."},
+		Heading:  "Stop reminders for " + panel.Title + "?",
+		Message:  "You will get no more reminder emails for this event.",
+		Action:   UnsubscribeURL(token),
+		PanelURL: PanelURL(panel.Slug),
+	}
+	if stopped {
+		page.Heading, page.Action = "No more reminders for "+panel.Title, ""
+		page.Message = "Done: you will get no more reminder emails for this event."
+	}
+	return page
+}
+
 // NewIndexPage builds the home page from the upcoming panels.
 func NewIndexPage(listings []models.PanelListing, now time.Time) IndexPage {
 	page := IndexPage{Page: Page{
@@ -192,6 +220,9 @@ func PanelURL(slug string) string { return "/panels/" + slug }
 
 // RegistrationURL is the path of a registrant's own page.
 func RegistrationURL(token string) string { return "/registrations/" + token }
+
+// UnsubscribeURL is the page behind a reminder's one-click unsubscribe link.
+func UnsubscribeURL(token string) string { return "/unsubscribe/" + token }
 
 // PageAdminLogin is the organizer sign-in page.
 const PageAdminLogin = "pages/admin_login"
