@@ -49,9 +49,12 @@ func (t routeMethods) allowed(path string) []string {
 	return slices.Compact(methods)
 }
 
-// segmentsMatch matches a route's segments (literals, ":param", ":param.ext")
-// against a path's, ignoring case as Fiber's router does.
+// segmentsMatch matches a route's segments (literals, ":param", ":param.ext",
+// a final "*") against a path's, ignoring case as Fiber's router does.
 func segmentsMatch(route, path []string) bool {
+	if n := len(route); n > 0 && route[n-1] == "*" && len(path) >= n {
+		route, path = route[:n-1], path[:n-1]
+	}
 	if len(route) != len(path) {
 		return false
 	}

@@ -25,6 +25,7 @@ func TestWrongMethod_OnAKnownPathIs405WithAllow(t *testing.T) {
 		{http.MethodPost, "/panels/methods/sessions/1.ics", http.StatusMethodNotAllowed, "GET, HEAD"},
 		{http.MethodGet, "/panels/methods/sessions/1.txt", http.StatusNotFound, ""},
 		{http.MethodDelete, "/no-such-page", http.StatusNotFound, ""},
+		{http.MethodPost, "/public/css/podium.css", http.StatusMethodNotAllowed, "GET, HEAD"},
 		{http.MethodGet, "/panels/methods", http.StatusOK, ""},
 	}
 	for _, c := range cases {

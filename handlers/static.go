@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"podium/models"
 	"podium/public"
 )
 
@@ -91,7 +92,8 @@ func (h *Handlers) serveStatic(c *fiber.Ctx) error {
 	name := c.Params("*")
 	a, ok := h.assets[name]
 	if !ok {
-		return h.notFound(c)
+		c.Locals(unmatchedKey, true) // any name under /public/ would be a new metrics series
+		return models.ErrNotFound
 	}
 	c.Set(fiber.HeaderContentType, a.contentType)
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
