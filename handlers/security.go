@@ -77,7 +77,7 @@ var errAmbiguousFraming = fiber.NewError(fiber.StatusBadRequest,
 // itself; this reads the raw header block for the ones it lets through.
 func refuseAmbiguousFraming(c *fiber.Ctx) error {
 	raw := c.Request().Header.RawHeaders()
-	if !bytes.Contains(bytes.ToLower(raw), []byte("transfer-encoding")) {
+	if !containsFold(raw, transferEncoding) {
 		return c.Next()
 	}
 	encodings, lengths, exact := 0, 0, true
@@ -97,4 +97,18 @@ func refuseAmbiguousFraming(c *fiber.Ctx) error {
 	}
 	c.Context().SetConnectionClose()
 	return errAmbiguousFraming
+}
+
+// transferEncoding is the header name refuseAmbiguousFraming looks for.
+var transferEncoding = []byte(fiber.HeaderTransferEncoding)
+
+// containsFold reports whether s holds sub, ignoring ASCII case, without
+// the copy a lower-casing would make on every request.
+func containsFold(s, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if (s[i]|0x20) == (sub[0]|0x20) && bytes.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }

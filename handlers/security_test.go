@@ -108,3 +108,14 @@ func TestHSTS_FromTheBaseURLNotFromXForwardedProto(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Host: x\r\nTransfer-Encoding: chunked": true, "host: x\r\ntransfer-encoding: x": true,
+		"TRANSFER-ENCODING: chunked": true, "Host: x\r\nContent-Length: 3": false, "Transfer-Encodin": false, "": false,
+	} {
+		if got := containsFold([]byte(s), transferEncoding); got != want {
+			t.Errorf("containsFold(%q) = %v; want %v", s, got, want)
+		}
+	}
+}
