@@ -117,13 +117,13 @@ func New(cfg Config) (*fiber.App, error) {
 		views:          engine,
 		pages:          newPageCache(cfg.Store.Now),
 		assets:         assets,
-		headers:        securityHeaders(strings.HasPrefix(cfg.BaseURL, "https://"), cfg.HSTSIncludeSubdomains),
 		notify:         cfg.Notify,
 		embedOrigins:   cfg.EmbedOrigins,
 		ready:          cfg.Ready,
 		metrics:        cfg.Metrics,
 		inFlight:       cfg.InFlight,
 	}
+	h.headers = securityHeaders(h.secure, cfg.HSTSIncludeSubdomains)
 	app := fiber.New(fiber.Config{
 		Views:        engine,
 		ErrorHandler: h.handleError,

@@ -98,14 +98,13 @@ func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, f
 	return true, fn()
 }
 
-// SQLite's one writer holds the whole database for the transaction already.
-func (sqliteDialect) signUpLock() string { return "" }
+// SQLite's one writer holds the whole database for the transaction already:
+// there are no rows to lock.
+func (sqliteDialect) signUpLock() string                      { return "" }
+func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
 
 // One process serves a SQLite file: there is nobody to tell.
 func (sqliteDialect) listen(context.Context, *Store) error { return nil }
-
-// SQLite's one writer holds the whole database for the transaction already.
-func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
 
 func (sqliteDialect) claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64, error) {
 	var ids []int64

@@ -120,13 +120,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.SigningKey(unsubscribePurpose)
 	for i := range msgs {
 		if msgs[i].Kind == KindReminder {
-			msgs[i].UnsubscribeToken = unsubscribeToken(key, msgs[i].RegistrationID)
+			if msgs[i].UnsubscribeToken, err = s.UnsubscribeToken(msgs[i].RegistrationID); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return msgs, err
+	return msgs, nil
 }
 
 // DeliveryResult is the outcome of one delivery attempt.

@@ -30,17 +30,24 @@ func (s *Store) loadSecret(ctx context.Context) error {
 		return errors.New("read the site secret: it is shorter than 32 bytes")
 	}
 	s.secret.Store(&secret)
+	s.keys.Clear() // derived from the secret just read
 	return nil
 }
 
 // SigningKey is a key for one purpose (such as "csrf"), derived from the
 // site's secret, so that no two uses share a key. It fails before Migrate.
+// Keys are derived once and shared: callers must not change them (some are
+// asked for on every sign-up).
 func (s *Store) SigningKey(purpose string) ([]byte, error) {
+	if key, ok := s.keys.Load(purpose); ok {
+		return key.([]byte), nil
+	}
 	secret := s.secret.Load()
 	if secret == nil {
 		return nil, errors.New("signing key: the database has not been migrated")
 	}
 	mac := hmac.New(sha256.New, *secret)
 	mac.Write([]byte("podium signing key: " + purpose))
-	return mac.Sum(nil), nil
+	key, _ := s.keys.LoadOrStore(purpose, mac.Sum(nil))
+	return key.([]byte), nil
 }

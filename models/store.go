@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,8 @@ type Store struct {
 	changes *changes
 	// secret is the site's secret, read by Migrate (see SigningKey).
 	secret atomic.Pointer[[]byte]
+	// keys holds the keys SigningKey derived from secret, by purpose.
+	keys sync.Map
 }
 
 // Option changes how Open builds a Store.

@@ -83,7 +83,7 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 	if wording.join && reg.Status == models.RegistrationConfirmed && sess.Online() {
 		data.JoinURL = sess.JoinURL
 	}
-	if msg.Kind == models.KindReminder && msg.UnsubscribeToken != "" {
+	if msg.UnsubscribeToken != "" { // reminders only (models.ClaimOutbox)
 		data.UnsubscribeURL = site.URL(UnsubscribeURL(msg.UnsubscribeToken))
 	}
 	email := Email{Subject: wording.subject, UnsubscribeURL: data.UnsubscribeURL}
