@@ -40,11 +40,19 @@ func (h *Handlers) registrationICS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if reg.Status != models.RegistrationConfirmed {
+	if reg.Status != models.RegistrationConfirmed || reg.OnDemand {
 		return h.renderMessage(c, fiber.StatusConflict, "No calendar entry",
 			"Only a confirmed place has a calendar entry.")
 	}
-	ev := views.RegistrationEvent(h.site, reg, h.site.URL(views.RegistrationURL(token)), reg.Session.Sequence, reg.Session.UpdatedAt)
+	links, err := h.store.LinksFor(c.UserContext(), reg)
+	if err != nil {
+		return err
+	}
+	var joinURL string
+	if links.Join != "" {
+		joinURL = h.site.URL(views.JoinURL(links.Join))
+	}
+	ev := views.RegistrationEvent(h.site, reg, h.site.URL(views.RegistrationURL(token)), joinURL, reg.Session.Sequence, reg.Session.UpdatedAt)
 	ev.AttendeeName, ev.AttendeeEmail = "", "" // a download is PUBLISH: no attendee
 	setPrivateHeaders(c)
 	return h.sendCalendar(c, "", []views.CalendarEvent{ev}, reg.Session.UpdatedAt,

@@ -92,7 +92,11 @@ func (h *Handlers) showRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page := views.NewRegistrationPage(h.site, reg, token, csrfToken(c), h.store.Now())
+	links, err := h.store.LinksFor(c.UserContext(), reg)
+	if err != nil {
+		return err
+	}
+	page := views.NewRegistrationPage(h.site, reg, token, links, csrfToken(c), h.store.Now())
 	if c.Query("cancelled") == "1" && page.Cancelled {
 		page.Flash = "Your registration has been cancelled."
 	}

@@ -88,7 +88,10 @@ func TestCreateRegistration_HappyPathRedirectsToManagePage(t *testing.T) {
 	page := b.get("/registrations/" + token)
 	assertStatus(t, page, http.StatusOK)
 	assertContains(t, page.body, "You're registered", "Ada Lovelace", "Ada@Example.com", "Analytical Engines",
-		"https://meet.example.com/happy", "Cancel my registration", `action="/registrations/`+token+`/cancel"`)
+		"Your personal join link", "/j/", "Cancel my registration", `action="/registrations/`+token+`/cancel"`)
+	if strings.Contains(page.body, "https://meet.example.com/happy") {
+		t.Fatal("the manage page shows the session's shared join URL; want the personal link only")
+	}
 	if page.header.Get("Referrer-Policy") != "no-referrer" || page.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("manage page headers = %v; want no-referrer and no-store", page.header)
 	}
@@ -309,7 +312,7 @@ func TestCancelRegistration_FreesSeatForWaitlist(t *testing.T) {
 	assertStatus(t, r, http.StatusSeeOther)
 	assertContains(t, alice.get(r.header.Get("Location")).body, "Your registration is cancelled",
 		"Your registration has been cancelled.")
-	assertContains(t, bob.get("/registrations/"+bobToken).body, "You're registered", "https://meet.example.com/cancel")
+	assertContains(t, bob.get("/registrations/"+bobToken).body, "You're registered", "Your personal join link")
 	counts := env.countRegistrations(t, mustSession(t, p, 0))
 	if counts[models.RegistrationConfirmed] != 1 || counts[models.RegistrationCancelled] != 1 {
 		t.Fatalf("counts = %v; want bob confirmed, alice cancelled", counts)

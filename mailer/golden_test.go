@@ -77,7 +77,7 @@ func TestDemoSessionInvites_MatchGoldenFiles(t *testing.T) {
 }
 
 // renderNext claims the next outbox message and renders its invite, with a
-// fixed manage token so the golden file is stable.
+// fixed manage and join tokens so the golden file is stable.
 func renderNext(t *testing.T, store *models.Store, clock *testClock) []byte {
 	t.Helper()
 	msgs, err := store.ClaimOutbox(context.Background(), 1, time.Minute)
@@ -86,6 +86,9 @@ func renderNext(t *testing.T, store *models.Store, clock *testClock) []byte {
 	}
 	if msgs[0].ManageToken != "" {
 		msgs[0].ManageToken = "demo-manage-token"
+	}
+	if msgs[0].JoinToken != "" {
+		msgs[0].JoinToken = "demo-join-token"
 	}
 	renderer, err := views.NewEmailRenderer()
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"podium/models"
 )
 
-// Jobs runs the background work that fills the outbox: session fan-outs and
-// due reminders. notify is told whenever something was queued.
+// Jobs runs the background work that fills the outbox: session fan-outs,
+// due reminders and follow-ups. notify is told whenever something was queued.
 type Jobs struct {
 	Store  *models.Store
 	Notify func()
@@ -78,6 +78,14 @@ func (j *Jobs) runPass(ctx context.Context) {
 	}
 	if n > 0 {
 		j.Log.Info("queued reminders", "count", n)
+		j.Notify()
+	}
+	n, err = j.Store.QueueDueFollowUps(ctx)
+	if err != nil && ctx.Err() == nil {
+		j.Log.Error("follow-ups", "err", err)
+	}
+	if n > 0 {
+		j.Log.Info("queued follow-ups", "count", n)
 		j.Notify()
 	}
 }

@@ -209,10 +209,20 @@ func TestWorker_DeliversConfirmationWithInvite(t *testing.T) {
 		t.Fatalf("SUMMARY = %q; want the title back unharmed", summary)
 	}
 	manage := "https://podium.example/registrations/" + res.Token
+	join := "https://podium.example/j/" + joinToken(t, env.store, res.Registration.ID)
 	for _, body := range []string{got.text, got.html, got.textProp(t, ical.PropDescription)} {
-		if !strings.Contains(body, manage) || !strings.Contains(body, "https://meet.example.com/heat") {
-			t.Fatalf("body lacks the manage or join link:\n%s", body)
+		if !strings.Contains(body, manage) || !strings.Contains(body, join) {
+			t.Fatalf("body lacks the manage or personal join link:\n%s", body)
 		}
+		if strings.Contains(body, "https://meet.example.com/heat") {
+			t.Fatalf("body carries the session's shared join URL:\n%s", body)
+		}
+	}
+	if url := got.prop(t, ical.PropURL); url != join {
+		t.Fatalf("URL = %q; want the personal join link %s", url, join)
+	}
+	if loc := got.textProp(t, ical.PropLocation); loc != "Online" {
+		t.Fatalf("LOCATION = %q; want Online", loc)
 	}
 	if !strings.Contains(got.text, "GMT (Europe/London)") || !strings.Contains(got.text, "calendar.google.com") {
 		t.Fatalf("text body lacks the zone or calendar links:\n%s", got.text)
@@ -534,4 +544,15 @@ func TestWorker_FinishesTheBatchItIsSendingWhenStopped(t *testing.T) {
 	if err != nil || counts[models.OutboxSent] != n {
 		t.Fatalf("outbox after the stop: %v (%v); want %d sent", counts, err, n)
 	}
+}
+
+// joinToken is a registration's personal join link token, as its manage
+// page offers it.
+func joinToken(t *testing.T, store *models.Store, registrationID int64) string {
+	t.Helper()
+	token, err := store.PersonalLink(context.Background(), registrationID, models.LinkJoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }

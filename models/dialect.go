@@ -46,6 +46,11 @@ type dialect interface {
 	// meanwhile (another instance's reschedule) would otherwise be answered
 	// with its old time and be missed by the change's fan-out.
 	signUpLock() string
+	// signUpNextID is the last column of a sign-up's read of its session:
+	// on PostgreSQL the registration's id, reserved from its sequence so
+	// that the personal join link (an HMAC of the id) goes into the one
+	// write statement; 0 on SQLite, whose insert reports the id.
+	signUpNextID() string
 	// lockRows takes the row locks of a read-change-write in tx: the rows
 	// query (a SELECT with ? placeholders) returns, until tx ends.
 	lockRows(tx *gorm.DB, query string, args ...any) error
@@ -101,6 +106,7 @@ func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, f
 // SQLite's one writer holds the whole database for the transaction already:
 // there are no rows to lock.
 func (sqliteDialect) signUpLock() string                      { return "" }
+func (sqliteDialect) signUpNextID() string                    { return "0" }
 func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
 
 // One process serves a SQLite file: there is nobody to tell.
@@ -207,6 +213,10 @@ func (postgresDialect) claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64,
 // taking it at the read makes no new conflict with inserts that reference
 // the session.
 func (postgresDialect) signUpLock() string { return " FOR NO KEY UPDATE" }
+
+// The identity column's sequence, named by PostgreSQL after its table and
+// column (migrations/postgres/0001_init.sql).
+func (postgresDialect) signUpNextID() string { return "nextval('registrations_id_seq')" }
 
 func (postgresDialect) lockRows(tx *gorm.DB, query string, args ...any) error {
 	return tx.Exec(query+" FOR UPDATE", args...).Error

@@ -21,7 +21,25 @@ const (
 	KindSessionUpdated   OutboxKind = "session_updated"
 	KindSessionCancelled OutboxKind = "session_cancelled"
 	KindReminder         OutboxKind = "reminder"
+	// KindOnDemand confirms a registration for the replay, with its link.
+	KindOnDemand OutboxKind = "on_demand"
+	// KindFollowUpAttended thanks an attendee after the session;
+	// KindFollowUpAbsent is the "sorry we missed you".
+	KindFollowUpAttended OutboxKind = "follow_up_attended"
+	KindFollowUpAbsent   OutboxKind = "follow_up_absent"
 )
+
+// CarriesJoinLink reports whether an email of this kind gives a confirmed
+// registrant their personal join link.
+func (k OutboxKind) CarriesJoinLink() bool {
+	return k == KindConfirmation || k == KindPromoted || k == KindSessionUpdated || k == KindReminder
+}
+
+// CarriesReplayLink reports whether an email of this kind gives the
+// registrant their personal replay link (when there is a recording).
+func (k OutboxKind) CarriesReplayLink() bool {
+	return k == KindOnDemand || k == KindFollowUpAttended || k == KindFollowUpAbsent
+}
 
 // OutboxStatus is where a message stands in delivery.
 type OutboxStatus string
@@ -63,6 +81,11 @@ type OutboxMessage struct {
 	// UnsubscribeToken is a reminder's one-click "stop reminders" link
 	// (StopReminders), set when the message is claimed; never stored.
 	UnsubscribeToken string `gorm:"-"`
+	// JoinToken and WatchToken are the registrant's personal join and
+	// replay links (see linkToken), set when a message that carries one is
+	// claimed; never stored in the outbox.
+	JoinToken  string `gorm:"-"`
+	WatchToken string `gorm:"-"`
 }
 
 // Delivery policy.
@@ -100,6 +123,7 @@ func enqueueWithToken(tx *gorm.DB, now time.Time, reg *Registration, msg OutboxM
 // died) is due again.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
 	var ids []int64
+	var links claimedLinks
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		var err error
@@ -107,9 +131,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		return tx.Model(&OutboxMessage{}).Where("id IN ?", ids).Updates(map[string]any{
+		err = tx.Model(&OutboxMessage{}).Where("id IN ?", ids).Updates(map[string]any{
 			"status": OutboxSending, "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1"),
 		}).Error
+		if err != nil {
+			return err
+		}
+		links, err = s.claimLinks(tx, now, ids)
+		return err
 	})
 	if err != nil || len(ids) == 0 {
 		return nil, err
@@ -121,13 +150,48 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 		return nil, err
 	}
 	for i := range msgs {
-		if msgs[i].Kind == KindReminder {
-			if msgs[i].UnsubscribeToken, err = s.UnsubscribeToken(msgs[i].RegistrationID); err != nil {
+		m := &msgs[i]
+		m.JoinToken, m.WatchToken = links.join[m.RegistrationID], links.watch[m.RegistrationID]
+		if m.Kind == KindReminder {
+			if m.UnsubscribeToken, err = s.UnsubscribeToken(m.RegistrationID); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return msgs, nil
+}
+
+// claimedLinks are the personal link tokens of a claimed batch's
+// registrations, by registration id.
+type claimedLinks struct{ join, watch map[int64]string }
+
+// claimLinks mints (and stores the hashes of) the personal links the
+// claimed messages carry, in the claim's transaction: the join link for the
+// emails that give it, the replay link for the others that need one.
+func (s *Store) claimLinks(tx *gorm.DB, now time.Time, ids []int64) (claimedLinks, error) {
+	var rows []struct {
+		RegistrationID int64
+		Kind           OutboxKind
+	}
+	var out claimedLinks
+	if err := tx.Model(&OutboxMessage{}).Select("registration_id, kind").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return out, err
+	}
+	var join, watch []int64
+	for _, r := range rows {
+		switch {
+		case r.Kind.CarriesJoinLink():
+			join = append(join, r.RegistrationID)
+		case r.Kind.CarriesReplayLink():
+			watch = append(watch, r.RegistrationID)
+		}
+	}
+	var err error
+	if out.join, err = s.linkTokens(tx, LinkJoin, now, join); err != nil {
+		return out, err
+	}
+	out.watch, err = s.linkTokens(tx, LinkWatch, now, watch)
+	return out, err
 }
 
 // DeliveryResult is the outcome of one delivery attempt.

@@ -36,8 +36,10 @@ type Panel struct {
 	Status         PanelStatus
 	// ReminderMinutes are the reminder lead times before each session.
 	ReminderMinutes Minutes
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// FollowUps say whether and how the emails after each session go out.
+	FollowUps FollowUpSettings `gorm:"embedded"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	LearningPoints []LearningPoint `gorm:"constraint:OnDelete:CASCADE"`
 	Speakers       []Speaker       `gorm:"constraint:OnDelete:CASCADE"`
@@ -111,6 +113,7 @@ func (p *Panel) validate() error {
 	p.checkTexts(v)
 	v.check(validReminders(p.ReminderMinutes), "reminder_minutes",
 		"Use up to five reminders, each between 1 minute and 14 days before the start.")
+	p.FollowUps.check(v)
 	for i := range p.Sessions {
 		for field, msg := range p.Sessions[i].validationMessages() {
 			v.check(false, fmt.Sprintf("sessions[%d].%s", i, field), msg)

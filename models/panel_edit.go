@@ -153,7 +153,10 @@ func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 		"slug": p.Slug, "title": p.Title, "format": p.Format, "summary": p.Summary,
 		"description": p.Description, "organizer_name": p.OrganizerName,
 		"organizer_email": p.OrganizerEmail, "status": p.Status,
-		"reminder_minutes": p.ReminderMinutes, "updated_at": now,
+		"reminder_minutes": p.ReminderMinutes, "follow_ups": p.FollowUps.Enabled,
+		"follow_up_delay_minutes": p.FollowUps.DelayMinutes, "thanks_subject": p.FollowUps.ThanksSubject,
+		"thanks_text": p.FollowUps.ThanksText, "missed_subject": p.FollowUps.MissedSubject,
+		"missed_text": p.FollowUps.MissedText, "updated_at": now,
 	}).Error; err != nil {
 		return err
 	}

@@ -153,20 +153,24 @@ func (s *Store) sendAnnouncements(ctx context.Context) {
 // the registration, its manage link and its notice. Its parameters: 1
 // session, 2-7 name, email, email key, organisation, job title, source, 8
 // referrer, 9 now, 10 waitlist, 11 token hash, 12 token, 13 the session's
-// calendar sequence.
+// calendar sequence, 14 the registration's id (reserved by the read), 15
+// the hash of its personal join link.
 var signUpStatement = fmt.Sprintf(`WITH seat AS (
 		UPDATE sessions SET seats_taken = seats_taken + 1
 		WHERE id = $1 AND (capacity = 0 OR seats_taken < capacity) RETURNING id
 	), reg AS (
-		INSERT INTO registrations (session_id, name, email, email_key, organisation, job_title, source, referrer,
+		INSERT INTO registrations (id, session_id, name, email, email_key, organisation, job_title, source, referrer,
 			consent_at, created_at, updated_at, status)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9,
+		SELECT $14, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9,
 			CASE WHEN EXISTS (SELECT 1 FROM seat) THEN '%[1]s' ELSE '%[2]s' END
 		WHERE EXISTS (SELECT 1 FROM seat) OR $10::boolean
 		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING
 		RETURNING id, status
 	), link AS (
 		INSERT INTO manage_tokens (token_hash, registration_id, created_at) SELECT $11, id, $9 FROM reg
+	), personal AS (
+		INSERT INTO registration_links (token_hash, registration_id, purpose, created_at)
+		SELECT $15, id, '%[7]s', $9 FROM reg
 	), notice AS (
 		INSERT INTO outbox_messages (kind, registration_id, manage_token, calendar_method, sequence, status,
 			next_attempt_at, created_at)
@@ -176,7 +180,8 @@ var signUpStatement = fmt.Sprintf(`WITH seat AS (
 		FROM reg
 	)
 	SELECT EXISTS (SELECT 1 FROM seat), (SELECT id FROM reg), (SELECT status FROM reg)`,
-	RegistrationConfirmed, RegistrationWaitlisted, KindConfirmation, KindWaitlisted, CalendarRequest, OutboxQueued)
+	RegistrationConfirmed, RegistrationWaitlisted, KindConfirmation, KindWaitlisted, CalendarRequest, OutboxQueued,
+	LinkJoin)
 
 // writeSignUp runs signUpStatement; registrationNotice is its notice in Go,
 // which the tests of both databases hold it to.
@@ -187,7 +192,8 @@ func (postgresDialect) writeSignUp(tx *gorm.DB, w signUpWrite) (bool, bool, erro
 	var status sql.NullString
 	err := tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, signUpStatement,
 		w.sess.ID, r.Name, r.Email, r.EmailKey, r.Organisation, r.JobTitle, r.Source, r.Referrer, w.now,
-		w.sess.Waitlist, w.tokenHash, w.token, w.sess.Sequence).Scan(&seat, &id, &status)
+		w.sess.Waitlist, w.tokenHash, w.token, w.sess.Sequence, r.ID, hashToken(linkToken(w.joinKey, r.ID))).
+		Scan(&seat, &id, &status)
 	switch {
 	case err != nil:
 		return false, false, err

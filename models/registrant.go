@@ -327,28 +327,13 @@ func (s *Store) ResendInvite(ctx context.Context, id int64) error {
 		if reg.Status == RegistrationCancelled {
 			return &ValidationError{Fields: map[string]string{"status": "This registration is cancelled: there is no invite to send."}}
 		}
+		if reg.Session.OnDemand(now) && reg.Status == RegistrationConfirmed {
+			return enqueueWithToken(tx, now, reg, registrationNotice(reg, reg.Session, "", true))
+		}
 		if err := checkSessionRuns(reg.Session, now); err != nil {
 			return err
 		}
-		return enqueueWithToken(tx, now, reg, registrationNotice(reg, reg.Session, ""))
-	})
-}
-
-// SetAttended marks a registrant as attended (keeping the first time it was
-// marked) or clears the mark.
-func (s *Store) SetAttended(ctx context.Context, id int64, attended bool) error {
-	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
-		var value any // NULL clears the mark
-		if attended {
-			value = gorm.Expr("COALESCE(attended_at, ?)", now)
-		}
-		r := tx.Model(&Registration{}).Where("id = ?", id).
-			Updates(map[string]any{"attended_at": value, "updated_at": now})
-		if r.Error == nil && r.RowsAffected == 0 {
-			return ErrNotFound
-		}
-		return r.Error
+		return enqueueWithToken(tx, now, reg, registrationNotice(reg, reg.Session, "", false))
 	})
 }
 

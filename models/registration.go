@@ -38,6 +38,23 @@ type Registration struct {
 	CancelledAt  *time.Time
 	// AttendedAt is when the organizer marked the registrant as attended.
 	AttendedAt *time.Time
+	// OnDemand is a registration for the replay, made after the live
+	// session ended: it holds no seat and has no join link.
+	OnDemand bool
+	// Attendance is what is known of the registrant's attending; see
+	// AttendanceSource for where it came from.
+	Attendance       Attendance `gorm:"default:unknown"`
+	AttendanceSource AttendanceSource
+	// AttendedMinutes is the time spent in the live session, when a report
+	// or Zoom said; nil when unknown.
+	AttendedMinutes *int
+	// JoinedAt and LastJoinedAt are the first and last use of the personal
+	// join link (or Zoom's join events); WatchedAt and LastWatchedAt the
+	// first and last opening of the replay.
+	JoinedAt      *time.Time
+	LastJoinedAt  *time.Time
+	WatchedAt     *time.Time
+	LastWatchedAt *time.Time
 	// Answers are the registrant's answers to the panel's custom questions.
 	Answers []Answer `gorm:"constraint:OnDelete:CASCADE"`
 }
@@ -83,15 +100,15 @@ type signUpRules struct {
 // session reads the session inside the write transaction, holding its row
 // (lock is the dialect's locking clause), with the place emailKey holds in
 // it, if any, and checks that it takes a registration at now.
-func (r signUpRules) session(tx *gorm.DB, sessionID int64, emailKey string, now time.Time, lock string) (*signUpTarget, error) {
-	t, err := readSignUpTarget(tx, sessionID, emailKey, lock)
+func (r signUpRules) session(tx *gorm.DB, d dialect, sessionID int64, emailKey string, now time.Time) (*signUpTarget, error) {
+	t, err := readSignUpTarget(tx, d, sessionID, emailKey)
 	if r.organizer {
 		switch {
 		case err != nil:
 			return nil, err
 		case t.Status == SessionCancelled:
 			return nil, ErrSessionCancelled
-		case !now.Before(t.EndsAt()):
+		case !now.Before(t.EndsAt()) && !t.OnDemand(now):
 			return nil, ErrRegistrationClosed
 		}
 		return t, nil
@@ -122,7 +139,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	err := s.inGroupTx(ctx, in.SessionID, func(tx *gorm.DB) error {
 		*res = RegisterResult{Token: token} // the group may run this twice
 		now := s.Now()
-		target, err := rules.session(tx, in.SessionID, emailKey, now, s.dialect.signUpLock())
+		target, err := rules.session(tx, s.dialect, in.SessionID, emailKey, now)
 		if err != nil {
 			return err
 		}
@@ -142,9 +159,22 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			SessionID: sess.ID, Name: in.Name, Email: in.Email, EmailKey: emailKey,
 			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now,
 			Source: in.Source, Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now,
+			Attendance: AttendanceUnknown, ID: target.nextID,
 		}
 		w := signUpWrite{reg: &res.Registration, sess: sess, token: token, tokenHash: tokenHash, now: now}
-		seat, inserted, err := s.dialect.writeSignUp(tx, w)
+		purpose := LinkJoin
+		if sess.OnDemand(now) {
+			purpose = LinkWatch
+		}
+		if w.joinKey, err = s.SigningKey(linkKeyPurpose(purpose)); err != nil {
+			return err
+		}
+		var seat, inserted bool
+		if sess.OnDemand(now) {
+			inserted, err = writeOnDemandSignUp(tx, w)
+		} else {
+			seat, inserted, err = s.dialect.writeSignUp(tx, w)
+		}
 		if errors.Is(err, ErrSessionFull) || (err == nil && !inserted) {
 			// The address took a place through another instance after the
 			// read above (the unique index kept this row out), or took the
@@ -177,6 +207,29 @@ func answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID
 	return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
 }
 
+// writeOnDemandSignUp writes a registration for the replay of a session
+// that has ended: no seat, no waitlist, no invite. It reports false when
+// the address already holds a place (the unique index kept the row out).
+func writeOnDemandSignUp(tx *gorm.DB, w signUpWrite) (inserted bool, err error) {
+	w.reg.Status, w.reg.OnDemand = RegistrationConfirmed, true
+	err = queryRowSQL(tx, `INSERT INTO registrations
+		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
+		created_at, updated_at, on_demand) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)
+		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING RETURNING id`,
+		w.reg.SessionID, w.reg.Name, w.reg.Email, w.reg.EmailKey, w.reg.Organisation, w.reg.JobTitle, w.reg.ConsentAt,
+		w.reg.Status, w.reg.Source, w.reg.Referrer, w.reg.CreatedAt, w.reg.UpdatedAt).Scan(&w.reg.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := insertLink(tx, w.joinKey, LinkWatch, w.reg.ID, w.now); err != nil {
+		return false, err
+	}
+	return true, notifyWithToken(tx, w.now, w.reg, w.sess, w.token, w.tokenHash)
+}
+
 // answerLateDuplicate answers a sign-up whose write found the address
 // registered after all (writeSignUp wrote no row): as a duplicate when it
 // is, giving back the seat the write took, if any; otherwise with failed,
@@ -203,13 +256,16 @@ func answerLateDuplicate(tx *gorm.DB, w signUpWrite, res *RegisterResult, seat b
 }
 
 // signUpWrite is what a sign-up writes once its checks have passed: the
-// registration (all but its status and id, which the write sets), and the
-// manage link and notice that go with it.
+// registration (all but its status, and its id unless the read reserved
+// one), and the manage link, personal link and notice that go with it.
 type signUpWrite struct {
 	reg              *Registration
 	sess             *Session
 	token, tokenHash string
-	now              time.Time
+	// joinKey signs the personal link: the join link for a live place,
+	// the replay link for an on-demand one.
+	joinKey []byte
+	now     time.Time
 }
 
 // writeSignUpStepwise is writeSignUp one statement at a time, for SQLite,
@@ -237,6 +293,9 @@ func writeSignUpStepwise(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err e
 	if w.reg.ID, err = res.LastInsertId(); err != nil {
 		return seat, false, err
 	}
+	if err := insertLink(tx, w.joinKey, LinkJoin, w.reg.ID, w.now); err != nil {
+		return seat, false, err
+	}
 	return seat, true, notifyWithToken(tx, w.now, w.reg, w.sess, w.token, w.tokenHash)
 }
 
@@ -246,7 +305,7 @@ func notifyWithToken(tx *gorm.DB, now time.Time, reg *Registration, sess *Sessio
 	if err := insertManageToken(tx, tokenHash, reg.ID, now); err != nil {
 		return err
 	}
-	return enqueue(tx, now, registrationNotice(reg, sess, token))
+	return enqueue(tx, now, registrationNotice(reg, sess, token, sess.Ended(now)))
 }
 
 // The statements below are on every sign-up's path through the single write
@@ -260,28 +319,30 @@ type signUpTarget struct {
 	panelPublished bool
 	panelQuestions int   // how many custom questions the panel asks
 	heldBy         int64 // the registration holding the address's place, or 0
+	nextID         int64 // the new registration's reserved id (dialect.signUpNextID), or 0
 }
 
 // readSignUpTarget reads the session with its panel's status and number of
 // questions, and the place emailKey holds in it, in one statement ending
-// with lock (see dialect.signUpLock). The other facts are subqueries by
+// with the dialect's lock (see dialect.signUpLock). The other facts are subqueries by
 // key: SQLite ran the same read as a join several times slower than as
 // separate reads, and as one statement with subqueries three times faster
 // than the reads one after another. The status is written out, not bound,
 // so SQLite can use the partial unique index on active registrations.
-func readSignUpTarget(tx *gorm.DB, id int64, emailKey, lock string) (*signUpTarget, error) {
+func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signUpTarget, error) {
 	t := signUpTarget{Session: Session{ID: id}}
-	var closes sql.NullTime
+	var closes, onDemandUntil sql.NullTime
 	var heldBy sql.NullInt64
 	var panelStatus PanelStatus
 	err := queryRowSQL(tx, `SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
-		registration_closes_at, status, sequence,
+		registration_closes_at, status, sequence, recording_url, on_demand_until,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
-		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled')
-		FROM sessions WHERE id = ?`+lock, emailKey, id).
+		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled'),
+		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
-			&t.Waitlist, &closes, &t.Status, &t.Sequence, &panelStatus, &t.panelQuestions, &heldBy)
+			&t.Waitlist, &closes, &t.Status, &t.Sequence, &t.RecordingURL, &onDemandUntil,
+			&panelStatus, &t.panelQuestions, &heldBy, &t.nextID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -290,6 +351,9 @@ func readSignUpTarget(tx *gorm.DB, id int64, emailKey, lock string) (*signUpTarg
 	}
 	if closes.Valid {
 		t.RegistrationClosesAt = &closes.Time
+	}
+	if onDemandUntil.Valid {
+		t.OnDemandUntil = &onDemandUntil.Time
 	}
 	t.panelPublished, t.heldBy = panelStatus == PanelPublished, heldBy.Int64
 	return &t, nil
@@ -352,10 +416,14 @@ func (s *Store) withAnswerMessages(ctx context.Context, inputErr error, rules si
 }
 
 // registrationNotice is the email that tells a registrant where they stand:
-// a confirmation with the invite, or the waitlist notice.
-func registrationNotice(reg *Registration, sess *Session, token string) OutboxMessage {
+// a confirmation with the invite, or the waitlist notice; once the session
+// has ended, the replay link.
+func registrationNotice(reg *Registration, sess *Session, token string, ended bool) OutboxMessage {
 	msg := OutboxMessage{RegistrationID: reg.ID, ManageToken: token, Kind: KindWaitlisted}
-	if reg.Status == RegistrationConfirmed {
+	switch {
+	case reg.OnDemand || (ended && reg.Status == RegistrationConfirmed):
+		msg.Kind = KindOnDemand
+	case reg.Status == RegistrationConfirmed:
 		msg.Kind, msg.CalendarMethod, msg.Sequence = KindConfirmation, CalendarRequest, sess.Sequence
 	}
 	return msg
@@ -447,10 +515,11 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 		if reg.Status == RegistrationCancelled {
 			return nil
 		}
-		if !now.Before(reg.Session.StartsAt) {
+		if !now.Before(reg.Session.StartsAt) && !reg.OnDemand {
 			return ErrRegistrationClosed
 		}
-		wasConfirmed := reg.Status == RegistrationConfirmed
+		// A replay registration holds no seat and no invite.
+		wasConfirmed := reg.Status == RegistrationConfirmed && !reg.OnDemand
 		if err := tx.Model(reg).Updates(map[string]any{
 			"status": RegistrationCancelled, "cancelled_at": now, "updated_at": now,
 		}).Error; err != nil {

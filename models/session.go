@@ -48,9 +48,18 @@ type Session struct {
 	RegistrationClosesAt *time.Time
 	Status               SessionStatus
 	// Sequence rises whenever the time or place changes, for calendar updates.
-	Sequence  int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Sequence int
+	// RecordingURL is the replay (https), offered once the session has ended.
+	RecordingURL string
+	// OnDemandUntil ends the replay's offer; nil means for as long as there
+	// is a recording.
+	OnDemandUntil *time.Time
+	// AttendanceImportedAt is when an attendance report was last applied.
+	AttendanceImportedAt *time.Time
+	// FollowUpsQueuedAt is when the follow-up emails were queued; nil until then.
+	FollowUpsQueuedAt *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Availability is what a session offers a would-be registrant right now.
@@ -63,12 +72,15 @@ const (
 	AvailableNone     Availability = "full"
 	AvailableClosed   Availability = "closed"
 	AvailableCanceled Availability = "cancelled"
+	// AvailableOnDemand is an ended session whose recording takes
+	// registrations for the replay.
+	AvailableOnDemand Availability = "on_demand"
 )
 
 // TakesRegistrations reports whether a sign-up can succeed (with a seat or on
 // the waitlist).
 func (a Availability) TakesRegistrations() bool {
-	return a == AvailableSeats || a == AvailableWaitlist
+	return a == AvailableSeats || a == AvailableWaitlist || a == AvailableOnDemand
 }
 
 // EndsAt is the session's end.
@@ -103,11 +115,23 @@ func (s Session) SeatsLeft() int {
 // Online reports whether the session has a join link.
 func (s Session) Online() bool { return s.JoinURL != "" }
 
+// Ended reports whether the session is over at now.
+func (s Session) Ended(now time.Time) bool { return !now.Before(s.EndsAt()) }
+
+// OnDemand reports whether the session's replay is offered at now: it has
+// ended, has a recording, and the offer has not run out.
+func (s Session) OnDemand(now time.Time) bool {
+	return s.Status == SessionScheduled && s.RecordingURL != "" && s.Ended(now) &&
+		(s.OnDemandUntil == nil || now.Before(*s.OnDemandUntil))
+}
+
 // Availability says whether the session takes registrations at now.
 func (s Session) Availability(now time.Time) Availability {
 	switch {
 	case s.Status == SessionCancelled:
 		return AvailableCanceled
+	case s.OnDemand(now):
+		return AvailableOnDemand
 	case !now.Before(s.ClosesAt()):
 		return AvailableClosed
 	case s.SeatsLeft() != 0:
@@ -158,6 +182,10 @@ func (s *Session) normalise() {
 		c := s.RegistrationClosesAt.UTC().Truncate(time.Second)
 		s.RegistrationClosesAt = &c
 	}
+	if s.OnDemandUntil != nil {
+		u := s.OnDemandUntil.UTC().Truncate(time.Second)
+		s.OnDemandUntil = &u
+	}
 	if s.Status == "" {
 		s.Status = SessionScheduled
 	}
@@ -177,6 +205,12 @@ func (s *Session) validationMessages() map[string]string {
 	v.check(s.Capacity >= 0 && s.Capacity <= MaxCapacity, "capacity",
 		"Enter a capacity from 0 (unlimited) to 1,000,000.")
 	v.check(s.JoinURL == "" || validJoinURL(s.JoinURL), "join_url", "Enter a join link starting with https://.")
+	v.check(s.RecordingURL == "" || validJoinURL(s.RecordingURL), "recording_url",
+		"Enter a recording link starting with https://.")
+	v.check(s.OnDemandUntil == nil || s.OnDemandUntil.After(s.EndsAt()), "on_demand_until",
+		"Offer the replay until a time after the session ends.")
+	v.check(s.OnDemandUntil == nil || !s.OnDemandUntil.After(latestStart), "on_demand_until",
+		"Enter a date before the year 9999.")
 	v.check(len(s.Venue) <= 500 && isPlainText(s.Venue), "venue",
 		"Keep the venue under 500 characters, without control characters.")
 	v.check(s.JoinURL != "" || strings.TrimSpace(s.Venue) != "", "join_url", "Give a join link or a venue.")

@@ -18,6 +18,8 @@ type SessionUpdate struct {
 	JoinURL              string
 	Venue                string
 	RegistrationClosesAt *time.Time
+	RecordingURL         string
+	OnDemandUntil        *time.Time
 }
 
 // SessionChangeResult says what a change set in motion.
@@ -54,6 +56,7 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 		next.StartsAt, next.DurationMinutes, next.TimeZone = upd.StartsAt, upd.DurationMinutes, upd.TimeZone
 		next.Capacity, next.Waitlist, next.JoinURL, next.Venue = upd.Capacity, upd.Waitlist, upd.JoinURL, upd.Venue
 		next.RegistrationClosesAt = upd.RegistrationClosesAt
+		next.RecordingURL, next.OnDemandUntil = upd.RecordingURL, upd.OnDemandUntil
 		next.normalise()
 		v := &validator{fields: next.validationMessages()}
 		v.check(next.Capacity == 0 || next.Capacity >= old.SeatsTaken, "capacity",
@@ -70,7 +73,8 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 		if err := tx.Model(&Session{ID: id}).Updates(map[string]any{
 			"starts_at": next.StartsAt, "duration_minutes": next.DurationMinutes, "time_zone": next.TimeZone,
 			"capacity": next.Capacity, "waitlist": next.Waitlist, "join_url": next.JoinURL, "venue": next.Venue,
-			"registration_closes_at": next.RegistrationClosesAt, "sequence": next.Sequence, "updated_at": now,
+			"registration_closes_at": next.RegistrationClosesAt, "recording_url": next.RecordingURL,
+			"on_demand_until": next.OnDemandUntil, "sequence": next.Sequence, "updated_at": now,
 		}).Error; err != nil {
 			return err
 		}

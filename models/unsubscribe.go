@@ -84,10 +84,11 @@ func (s *Store) StopReminders(ctx context.Context, token string) (*Registration,
 			ON CONFLICT (panel_id, email_key) DO NOTHING`, reg.Session.PanelID, reg.EmailKey, now).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`UPDATE outbox_messages SET status = ?, last_error = ? WHERE kind = ? AND status = ?
+		return tx.Exec(`UPDATE outbox_messages SET status = ?, last_error = ? WHERE kind IN ? AND status = ?
 			AND registration_id IN (SELECT r.id FROM registrations r JOIN sessions s ON s.id = r.session_id
 				WHERE s.panel_id = ? AND r.email_key = ?)`,
-			OutboxSkipped, "the registrant stopped reminders", KindReminder, OutboxQueued,
+			OutboxSkipped, "the registrant stopped reminders",
+			[]OutboxKind{KindReminder, KindFollowUpAttended, KindFollowUpAbsent}, OutboxQueued,
 			reg.Session.PanelID, reg.EmailKey).Error
 	})
 	if err != nil {

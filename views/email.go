@@ -31,10 +31,12 @@ type EmailData struct {
 	PanelTitle string
 	PanelURL   string
 	Session    SessionView
-	JoinURL    string // only for confirmed registrants of an online session
-	ManageURL  string // empty once the message has been delivered
-	Links      *CalendarLinks
-	Organizer  string
+	JoinURL    string // the personal join link, for confirmed registrants of an online session
+	// WatchURL is the personal replay link, when the session has a recording.
+	WatchURL  string
+	ManageURL string // empty once the message has been delivered
+	Links     *CalendarLinks
+	Organizer string
 	// UnsubscribeURL stops this panel's reminders (reminders only).
 	UnsubscribeURL string
 }
@@ -71,7 +73,7 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 	}
 	sess, panel := reg.Session, reg.Session.Panel
 	when := NewSessionView(*sess, now)
-	wording := emailWording(msg, panel.Title, when)
+	wording := emailWording(msg, panel, when)
 	data := EmailData{
 		Heading: wording.heading, Name: reg.Name, Intro: wording.intro,
 		PanelTitle: panel.Title, PanelURL: site.URL(PanelURL(panel.Slug)),
@@ -80,15 +82,18 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 	if msg.ManageToken != "" && wording.manage {
 		data.ManageURL = site.URL(RegistrationURL(msg.ManageToken))
 	}
-	if wording.join && reg.Status == models.RegistrationConfirmed && sess.Online() {
-		data.JoinURL = sess.JoinURL
+	if wording.join && msg.JoinToken != "" && reg.Status == models.RegistrationConfirmed && !reg.OnDemand && sess.Online() {
+		data.JoinURL = site.URL(JoinURL(msg.JoinToken))
+	}
+	if msg.WatchToken != "" && sess.RecordingURL != "" {
+		data.WatchURL = site.URL(WatchURL(msg.WatchToken))
 	}
 	if msg.UnsubscribeToken != "" { // reminders only (models.ClaimOutbox)
 		data.UnsubscribeURL = site.URL(UnsubscribeURL(msg.UnsubscribeToken))
 	}
 	email := Email{Subject: wording.subject, UnsubscribeURL: data.UnsubscribeURL}
 	if msg.CalendarMethod != "" {
-		ev := RegistrationEvent(site, reg, data.ManageURL, msg.Sequence, now)
+		ev := RegistrationEvent(site, reg, data.ManageURL, data.JoinURL, msg.Sequence, now)
 		email.CalendarMethod = CalendarMethod(msg.CalendarMethod)
 		ev.Cancelled = email.CalendarMethod == MethodCancel
 		cal, err := encodeCalendar(email.CalendarMethod, "", []CalendarEvent{ev})
@@ -123,9 +128,26 @@ type wording struct {
 	join, manage     bool
 }
 
-func emailWording(msg *models.OutboxMessage, title string, when SessionView) wording {
+func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionView) wording {
+	title := panel.Title
 	date := when.Date + " at " + when.Time + " " + when.Zone
 	switch msg.Kind {
+	case models.KindOnDemand:
+		return wording{"Watch on demand: " + title, "Your replay is ready", []string{
+			"Thank you for registering for " + title + ". The session took place on " + date + ", and you can watch the recording whenever suits you.",
+		}, false, true}
+	case models.KindFollowUpAttended:
+		f := panel.FollowUps
+		return wording{orText(f.ThanksSubject, "Thank you for attending: "+title), "Thank you for attending",
+			paragraphsOr(f.ThanksText, "Thank you for joining "+title+". We hope you found it worthwhile.",
+				"If you would like to watch it again or share it with a colleague, the recording is below when available."),
+			false, false}
+	case models.KindFollowUpAbsent:
+		f := panel.FollowUps
+		return wording{orText(f.MissedSubject, "Sorry we missed you: "+title), "Sorry we missed you",
+			paragraphsOr(f.MissedText, "We're sorry you couldn't join "+title+" on "+date+".",
+				"The good news: you can still catch up with the recording, below when available."),
+			false, false}
 	case models.KindConfirmation:
 		return wording{"You're registered: " + title, "Your place is confirmed", []string{
 			"Thank you for registering. Your place at " + title + " is confirmed.",
@@ -161,6 +183,29 @@ func emailWording(msg *models.OutboxMessage, title string, when SessionView) wor
 			title + " starts in " + formatLead(msg.ReminderMinutes) + ", on " + date + ".",
 		}, true, true}
 	}
+}
+
+// orText is text, or fallback when the organizer left it empty.
+func orText(text, fallback string) string {
+	if text == "" {
+		return fallback
+	}
+	return text
+}
+
+// paragraphsOr splits the organizer's text at blank lines, or gives the
+// default paragraphs when it is empty.
+func paragraphsOr(text string, defaults ...string) []string {
+	if text == "" {
+		return defaults
+	}
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // formatLead says a reminder's lead time in words: "1 hour", "2 days".

@@ -42,7 +42,7 @@ func BenchmarkEmailRenderer_Confirmation(b *testing.B) {
 
 func BenchmarkWriteCalendar_Request(b *testing.B) {
 	msg, now := benchConfirmation(), time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	ev := RegistrationEvent(benchSite, msg.Registration, benchSite.URL(RegistrationURL(msg.ManageToken)), 0, now)
+	ev := RegistrationEvent(benchSite, msg.Registration, benchSite.URL(RegistrationURL(msg.ManageToken)), "", 0, now)
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {

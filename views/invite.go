@@ -42,10 +42,14 @@ func SessionUID(site Site, sess *models.Session) string {
 }
 
 // RegistrationEvent is a registrant's own calendar entry. manageURL may be
-// empty (a cancellation has nothing to manage).
-func RegistrationEvent(site Site, reg *models.Registration, manageURL string, sequence int, stamp time.Time) CalendarEvent {
+// empty (a cancellation has nothing to manage); joinURL is the registrant's
+// personal join link, empty when they have none.
+func RegistrationEvent(site Site, reg *models.Registration, manageURL, joinURL string, sequence int, stamp time.Time) CalendarEvent {
 	sess := reg.Session
-	ev := sessionEvent(site, sess, manageURL, reg.Status == models.RegistrationConfirmed)
+	if reg.Status != models.RegistrationConfirmed {
+		joinURL = ""
+	}
+	ev := sessionEvent(site, sess, manageURL, joinURL)
 	ev.UID, ev.Sequence, ev.Stamp = RegistrationUID(site, reg), sequence, stamp
 	ev.AttendeeName, ev.AttendeeEmail = reg.Name, reg.Email
 	ev.OrganizerName, ev.OrganizerEmail = organizer(site, sess.Panel, reg.Email)
@@ -54,16 +58,18 @@ func RegistrationEvent(site Site, reg *models.Registration, manageURL string, se
 }
 
 // PublicEvent is a session as the public downloads and feeds show it: no
-// attendee and no join link.
+// attendee and no join link. Its ORGANIZER is the panel's organizer, or the
+// platform mailbox: RFC 5546 (3.2.1) requires one in a PUBLISH.
 func PublicEvent(site Site, sess *models.Session, stamp time.Time) CalendarEvent {
-	ev := sessionEvent(site, sess, "", false)
+	ev := sessionEvent(site, sess, "", "")
 	ev.UID, ev.Sequence, ev.Stamp, ev.LastModified = SessionUID(site, sess), sess.Sequence, stamp, sess.UpdatedAt
+	ev.OrganizerName, ev.OrganizerEmail = organizer(site, sess.Panel, "")
 	ev.URL = site.URL(PanelURL(sess.Panel.Slug))
 	ev.AlarmBefore = 0
 	return ev
 }
 
-func sessionEvent(site Site, sess *models.Session, manageURL string, withJoin bool) CalendarEvent {
+func sessionEvent(site Site, sess *models.Session, manageURL, joinURL string) CalendarEvent {
 	panel := sess.Panel
 	ev := CalendarEvent{
 		Start: sess.StartsAt, End: sess.EndsAt(), Summary: panel.Title,
@@ -76,13 +82,11 @@ func sessionEvent(site Site, sess *models.Session, manageURL string, withJoin bo
 	if names := speakerNames(panel); names != "" {
 		desc = append(desc, "Speakers: "+names)
 	}
-	if withJoin && sess.JoinURL != "" {
-		desc = append(desc, "Join online: "+sess.JoinURL)
-		ev.URL = sess.JoinURL
-		if ev.Location == "" {
-			ev.Location = sess.JoinURL
-		}
-	} else if sess.Online() && ev.Location == "" {
+	if joinURL != "" && sess.Online() {
+		desc = append(desc, "Join online: "+joinURL)
+		ev.URL = joinURL
+	}
+	if sess.Online() && ev.Location == "" {
 		ev.Location = "Online"
 	}
 	if manageURL != "" {

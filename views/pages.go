@@ -107,11 +107,15 @@ type RegistrationPage struct {
 	CSRFToken    string
 	PanelURL     string
 	// Calendar links are shown to confirmed registrants.
-	Calendar   *CalendarLinks
-	Confirmed  bool
-	Waitlisted bool
-	Cancelled  bool
-	CanCancel  bool
+	Calendar *CalendarLinks
+	// JoinURL and WatchURL are the registrant's personal links, when they
+	// have them now; OnDemand is a registration for the replay.
+	JoinURL, WatchURL string
+	OnDemand          bool
+	Confirmed         bool
+	Waitlisted        bool
+	Cancelled         bool
+	CanCancel         bool
 	// Flash is a one-off message, e.g. after cancelling.
 	Flash string
 }
@@ -189,16 +193,27 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 	}
 }
 
-// NewRegistrationPage builds the registrant's own page.
-func NewRegistrationPage(site Site, reg *models.Registration, token, csrfToken string, now time.Time) RegistrationPage {
+// NewRegistrationPage builds the registrant's own page; personal holds the
+// tokens of the join and replay links it offers.
+func NewRegistrationPage(site Site, reg *models.Registration, token string, personal models.RegistrationLinks, csrfToken string, now time.Time) RegistrationPage {
 	sess := *reg.Session
 	var links *CalendarLinks
-	if reg.Status == models.RegistrationConfirmed && sess.Status == models.SessionScheduled {
+	var joinURL, watchURL string
+	if personal.Join != "" {
+		joinURL = site.URL(JoinURL(personal.Join))
+	}
+	if personal.Watch != "" {
+		watchURL = site.URL(WatchURL(personal.Watch))
+	}
+	if reg.Status == models.RegistrationConfirmed && !reg.OnDemand && sess.Status == models.SessionScheduled && !sess.Ended(now) {
 		manage := site.URL(RegistrationURL(token))
-		l := NewCalendarLinks(RegistrationEvent(site, reg, manage, sess.Sequence, now), RegistrationURL(token)+"/invite.ics")
+		l := NewCalendarLinks(RegistrationEvent(site, reg, manage, joinURL, sess.Sequence, now), RegistrationURL(token)+"/invite.ics")
 		links = &l
 	}
 	return RegistrationPage{
+		JoinURL:  joinURL,
+		WatchURL: watchURL,
+		OnDemand: reg.OnDemand,
 		Calendar: links,
 		Page: Page{Title: "Your registration", NoIndex: true,
 			Description: "Your registration for " + sess.Panel.Title + ": the session's time, your calendar invite and how to cancel."},
@@ -211,7 +226,7 @@ func NewRegistrationPage(site Site, reg *models.Registration, token, csrfToken s
 		Confirmed:    reg.Status == models.RegistrationConfirmed,
 		Waitlisted:   reg.Status == models.RegistrationWaitlisted,
 		Cancelled:    reg.Status == models.RegistrationCancelled,
-		CanCancel:    reg.Status != models.RegistrationCancelled && now.Before(sess.StartsAt),
+		CanCancel:    reg.Status != models.RegistrationCancelled && (reg.OnDemand || now.Before(sess.StartsAt)),
 	}
 }
 
@@ -220,6 +235,12 @@ func PanelURL(slug string) string { return "/panels/" + slug }
 
 // RegistrationURL is the path of a registrant's own page.
 func RegistrationURL(token string) string { return "/registrations/" + token }
+
+// JoinURL is a registrant's personal join link.
+func JoinURL(token string) string { return "/j/" + token }
+
+// WatchURL is a registrant's personal replay link.
+func WatchURL(token string) string { return "/w/" + token }
 
 // UnsubscribeURL is the page behind a reminder's one-click unsubscribe link.
 func UnsubscribeURL(token string) string { return "/unsubscribe/" + token }

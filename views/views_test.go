@@ -20,7 +20,7 @@ func TestPages_RenderFromZeroValues(t *testing.T) {
 	pages := map[string]any{
 		PageIndex:        IndexPage{},
 		PagePanel:        PanelPage{Panel: &models.Panel{}},
-		PageRegistration: NewRegistrationPage(Site{}, reg, "", "", time.Time{}),
+		PageRegistration: NewRegistrationPage(Site{}, reg, "", models.RegistrationLinks{}, "", time.Time{}),
 		PageMessage:      MessagePage{},
 	}
 	for name, data := range pages {
