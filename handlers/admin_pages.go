@@ -38,6 +38,8 @@ func (h *Handlers) adminPages(r fiber.Router) {
 	r.Get("/panels/:id/sessions/:sid/edit", h.editSession)
 	r.Post("/panels/:id/sessions/:sid", h.updateSession)
 	r.Post("/panels/:id/sessions/:sid/cancel", h.cancelSession)
+	r.Post("/panels/:id/sessions/:sid/attendance", h.importAttendance)
+	r.Post("/panels/:id/sessions/:sid/follow-ups", h.sendFollowUps)
 
 	r.Get("/panels/:id/registrants", h.panelRegistrants)
 	r.Get("/panels/:id/registrants.csv", h.exportPanelRegistrants)

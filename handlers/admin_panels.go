@@ -76,7 +76,7 @@ func formList(c *fiber.Ctx, name string) []string {
 // createPanel stores a new draft panel.
 func (h *Handlers) createPanel(c *fiber.Ctx) error {
 	in := panelInput(c)
-	p := &models.Panel{Status: models.PanelDraft}
+	p := &models.Panel{Status: models.PanelDraft, FollowUps: models.DefaultFollowUps}
 	in.Apply(p)
 	err := h.store.CreatePanel(c.UserContext(), p)
 	if errs := validationFields(err); errs != nil {

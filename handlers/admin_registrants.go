@@ -66,6 +66,12 @@ func (h *Handlers) renderSessionPage(c *fiber.Ctx, p *models.Panel, s models.Ses
 	page := views.NewRegistrantsPage(frame, p.Title, list)
 	page.Summary = &summary
 	if !summary.Cancelled {
+		stats, err := h.store.SessionAttendance(c.UserContext(), s.ID)
+		if err != nil {
+			return err
+		}
+		after := views.NewAfterSession(p, s, stats, csrfToken(c), list.Now)
+		page.After = &after
 		page.Add = views.NewAddRegistrantForm(base+"/registrants", csrfToken(c), p.Questions, in, errs)
 		page.AdminPage = page.AdminPage.WithErrors(page.Add.Errors)
 	}

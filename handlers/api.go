@@ -29,6 +29,8 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Get("/sessions/:id", h.apiShowSession)
 	api.Patch("/sessions/:id", h.apiUpdateSession)
 	api.Post("/sessions/:id/cancel", h.apiCancelSession)
+	api.Post("/sessions/:id/attendance", h.apiImportAttendance)
+	api.Post("/sessions/:id/follow-ups", h.apiSendFollowUps)
 	api.Get("/sessions/:id/registrations", h.apiListRegistrations)
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)
 	api.Post("/registrations/:id/cancel", h.apiCancelRegistration)

@@ -105,6 +105,7 @@ type apiPanelInput struct {
 	Status          string            `json:"status"`
 	Questions       []questionJSON    `json:"questions"`
 	ReminderMinutes []int             `json:"reminder_minutes"` // absent: a day and an hour before
+	FollowUps       followUpsPatch    `json:"follow_ups"`       // absent: on, two hours after
 	Sessions        []apiSessionInput `json:"sessions"`
 }
 
@@ -114,8 +115,9 @@ func (in *apiPanelInput) toModel() *models.Panel {
 		OrganizerName: in.OrganizerName, OrganizerEmail: in.OrganizerEmail, Status: models.PanelStatus(in.Status),
 		ReminderMinutes: models.Minutes(in.ReminderMinutes),
 		LearningPoints:  learningPointsFrom(in.LearningPoints), Speakers: speakersFrom(in.Speakers),
-		Questions: questionsFrom(in.Questions, false),
+		Questions: questionsFrom(in.Questions, false), FollowUps: models.DefaultFollowUps,
 	}
+	in.FollowUps.applyTo(&p.FollowUps)
 	for i := range in.Sessions {
 		p.Sessions = append(p.Sessions, in.Sessions[i].toModel())
 	}
@@ -137,6 +139,27 @@ type apiPanelPatch struct {
 	Status          patchField[models.PanelStatus] `json:"status"`
 	Questions       patchField[[]questionJSON]     `json:"questions"`
 	ReminderMinutes patchField[[]int]              `json:"reminder_minutes"`
+	FollowUps       followUpsPatch                 `json:"follow_ups"`
+}
+
+// followUpsPatch is a panel's follow_ups object in a request: the fields
+// given change, the others keep their value (or the defaults).
+type followUpsPatch struct {
+	Enabled       patchField[bool]   `json:"enabled"`
+	DelayMinutes  patchField[int]    `json:"delay_minutes"`
+	ThanksSubject patchField[string] `json:"thanks_subject"`
+	ThanksText    patchField[string] `json:"thanks_text"`
+	MissedSubject patchField[string] `json:"missed_subject"`
+	MissedText    patchField[string] `json:"missed_text"`
+}
+
+func (in *followUpsPatch) applyTo(f *models.FollowUpSettings) {
+	in.Enabled.apply(&f.Enabled)
+	in.DelayMinutes.apply(&f.DelayMinutes)
+	in.ThanksSubject.apply(&f.ThanksSubject)
+	in.ThanksText.apply(&f.ThanksText)
+	in.MissedSubject.apply(&f.MissedSubject)
+	in.MissedText.apply(&f.MissedText)
 }
 
 // applyTo changes p's fields that the patch names.
@@ -161,6 +184,7 @@ func (in *apiPanelPatch) applyTo(p *models.Panel) {
 	if in.ReminderMinutes.Set {
 		p.ReminderMinutes = append(models.Minutes{}, in.ReminderMinutes.Value...)
 	}
+	in.FollowUps.applyTo(&p.FollowUps)
 }
 
 func learningPointsFrom(texts []string) []models.LearningPoint {
@@ -204,13 +228,16 @@ type apiSessionInput struct {
 	JoinURL              string   `json:"join_url"`
 	Venue                string   `json:"venue"`
 	RegistrationClosesAt *apiTime `json:"registration_closes_at"`
+	RecordingURL         string   `json:"recording_url"`
+	OnDemandUntil        *apiTime `json:"on_demand_until"`
 }
 
 func (in *apiSessionInput) toModel() models.Session {
 	return models.Session{
 		StartsAt: in.StartsAt.Time, DurationMinutes: in.DurationMinutes, TimeZone: in.TimeZone,
 		Capacity: in.Capacity, Waitlist: in.Waitlist, JoinURL: in.JoinURL, Venue: in.Venue,
-		RegistrationClosesAt: in.RegistrationClosesAt.ptr(),
+		RegistrationClosesAt: in.RegistrationClosesAt.ptr(), RecordingURL: in.RecordingURL,
+		OnDemandUntil: in.OnDemandUntil.ptr(),
 	}
 }
 
@@ -225,6 +252,8 @@ type apiSessionPatch struct {
 	JoinURL              patchField[string]   `json:"join_url"`
 	Venue                patchField[string]   `json:"venue"`
 	RegistrationClosesAt patchField[*apiTime] `json:"registration_closes_at"`
+	RecordingURL         patchField[string]   `json:"recording_url"`
+	OnDemandUntil        patchField[*apiTime] `json:"on_demand_until"`
 }
 
 // update is the session's full update: its current fields with the patch's.
@@ -232,7 +261,12 @@ func (in *apiSessionPatch) update(s *models.Session) models.SessionUpdate {
 	upd := models.SessionUpdate{
 		StartsAt: s.StartsAt, DurationMinutes: s.DurationMinutes, TimeZone: s.TimeZone, Capacity: s.Capacity,
 		Waitlist: s.Waitlist, JoinURL: s.JoinURL, Venue: s.Venue, RegistrationClosesAt: s.RegistrationClosesAt,
+		RecordingURL: s.RecordingURL, OnDemandUntil: s.OnDemandUntil,
 	}
+	if in.OnDemandUntil.Set {
+		upd.OnDemandUntil = in.OnDemandUntil.Value.ptr()
+	}
+	in.RecordingURL.apply(&upd.RecordingURL)
 	if in.StartsAt.Set {
 		upd.StartsAt = in.StartsAt.Value.Time
 	}

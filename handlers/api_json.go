@@ -25,9 +25,21 @@ type panelJSON struct {
 	Status          string         `json:"status"`
 	Questions       []questionJSON `json:"questions"`
 	ReminderMinutes []int          `json:"reminder_minutes"`
+	FollowUps       followUpsJSON  `json:"follow_ups"`
 	CreatedAt       string         `json:"created_at"`
 	UpdatedAt       string         `json:"updated_at"`
 	Sessions        []sessionJSON  `json:"sessions"`
+}
+
+// followUpsJSON is a panel's follow-up settings; empty subjects and texts
+// mean Podium's own wording.
+type followUpsJSON struct {
+	Enabled       bool   `json:"enabled"`
+	DelayMinutes  int    `json:"delay_minutes"`
+	ThanksSubject string `json:"thanks_subject"`
+	ThanksText    string `json:"thanks_text"`
+	MissedSubject string `json:"missed_subject"`
+	MissedText    string `json:"missed_text"`
 }
 
 // panelSummaryJSON is a panel in a list, with its numbers.
@@ -81,6 +93,10 @@ type sessionJSON struct {
 	RegistrationClosesAt *string `json:"registration_closes_at"`
 	Status               string  `json:"status"`
 	Sequence             int     `json:"sequence"`
+	RecordingURL         string  `json:"recording_url"`
+	OnDemandUntil        *string `json:"on_demand_until"`
+	FollowUpsQueuedAt    *string `json:"follow_ups_queued_at"`
+	AttendanceImported   *string `json:"attendance_imported_at"`
 }
 
 // sessionChangeJSON is a session after a change, with the fan-out that
@@ -100,16 +116,22 @@ type fanoutJSON struct {
 
 // registrationJSON is a registration.
 type registrationJSON struct {
-	ID           int64        `json:"id"`
-	SessionID    int64        `json:"session_id"`
-	Name         string       `json:"name"`
-	Email        string       `json:"email"`
-	Organisation string       `json:"organisation"`
-	JobTitle     string       `json:"job_title"`
-	Status       string       `json:"status"`
-	CreatedAt    string       `json:"created_at"`
-	Attended     bool         `json:"attended"`
-	Answers      []answerJSON `json:"answers"`
+	ID           int64  `json:"id"`
+	SessionID    int64  `json:"session_id"`
+	Name         string `json:"name"`
+	Email        string `json:"email"`
+	Organisation string `json:"organisation"`
+	JobTitle     string `json:"job_title"`
+	Status       string `json:"status"`
+	CreatedAt    string `json:"created_at"`
+	Attended     bool   `json:"attended"`
+	// OnDemand is a registration for the replay, made after the session.
+	OnDemand        bool         `json:"on_demand"`
+	Attendance      string       `json:"attendance"`
+	AttendedMinutes *int         `json:"attended_minutes"`
+	JoinedAt        *string      `json:"joined_at"`
+	WatchedAt       *string      `json:"watched_at"`
+	Answers         []answerJSON `json:"answers"`
 }
 
 // answerJSON is an answer to a custom question: a string, or for a multiple
@@ -177,7 +199,10 @@ func toPanelJSON(p *models.Panel) panelJSON {
 		ID: p.ID, Slug: p.Slug, Title: p.Title, Format: p.Format, Summary: p.Summary, Description: p.Description,
 		OrganizerName: p.OrganizerName, OrganizerEmail: p.OrganizerEmail, Status: string(p.Status),
 		ReminderMinutes: append([]int{}, p.ReminderMinutes...),
-		CreatedAt:       rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
+		FollowUps: followUpsJSON{Enabled: p.FollowUps.Enabled, DelayMinutes: p.FollowUps.DelayMinutes,
+			ThanksSubject: p.FollowUps.ThanksSubject, ThanksText: p.FollowUps.ThanksText,
+			MissedSubject: p.FollowUps.MissedSubject, MissedText: p.FollowUps.MissedText},
+		CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
 		LearningPoints: make([]string, len(p.LearningPoints)), Speakers: make([]speakerJSON, len(p.Speakers)),
 		Questions: make([]questionJSON, len(p.Questions)), Sessions: make([]sessionJSON, len(p.Sessions)),
 	}
@@ -217,7 +242,9 @@ func toSessionJSON(s *models.Session) sessionJSON {
 		ID: s.ID, PanelID: s.PanelID, StartsAt: rfc3339(s.StartsAt), DurationMinutes: s.DurationMinutes,
 		TimeZone: s.TimeZone, Capacity: s.Capacity, SeatsTaken: s.SeatsTaken, Waitlist: s.Waitlist,
 		JoinURL: s.JoinURL, Venue: s.Venue, RegistrationClosesAt: rfc3339Ptr(s.RegistrationClosesAt),
-		Status: string(s.Status), Sequence: s.Sequence,
+		Status: string(s.Status), Sequence: s.Sequence, RecordingURL: s.RecordingURL,
+		OnDemandUntil:     rfc3339Ptr(s.OnDemandUntil),
+		FollowUpsQueuedAt: rfc3339Ptr(s.FollowUpsQueuedAt), AttendanceImported: rfc3339Ptr(s.AttendanceImportedAt),
 	}
 }
 
@@ -235,7 +262,13 @@ func toRegistrationJSON(r *models.Registration, kinds map[int64]models.QuestionK
 	out := registrationJSON{
 		ID: r.ID, SessionID: r.SessionID, Name: r.Name, Email: r.Email, Organisation: r.Organisation,
 		JobTitle: r.JobTitle, Status: string(r.Status), CreatedAt: rfc3339(r.CreatedAt),
-		Attended: r.AttendedAt != nil, Answers: make([]answerJSON, len(r.Answers)),
+		Attended: r.Attendance == models.AttendanceAttended, OnDemand: r.OnDemand,
+		Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
+		JoinedAt: rfc3339Ptr(r.JoinedAt), WatchedAt: rfc3339Ptr(r.WatchedAt),
+		Answers: make([]answerJSON, len(r.Answers)),
+	}
+	if out.Attendance == "" {
+		out.Attendance = string(models.AttendanceUnknown)
 	}
 	for i, a := range r.Answers {
 		var value any = a.Value

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
+	"github.com/valyala/fasthttp"
 
 	"podium/models"
 	"podium/views"
@@ -71,8 +72,11 @@ type Handlers struct {
 // (a sign-up with long answers, an admin form, an API call); routes whose
 // forms are small take less (smallBodyLimit).
 const (
-	bodyLimit      = 64 * 1024
-	smallBodyLimit = 4 * 1024
+	bodyLimit = 64 * 1024
+	// uploadBodyLimit is for attendance reports (models.MaxAttendanceReport
+	// and a multipart form's framing); only their routes take it (limitBodies).
+	uploadBodyLimit = models.MaxAttendanceReport + 64*1024
+	smallBodyLimit  = 4 * 1024
 	// writeBufferSize holds a whole public page with its headers.
 	writeBufferSize = 16 * 1024
 	readTimeout     = 15 * time.Second
@@ -152,7 +156,19 @@ func New(cfg Config) (*fiber.App, error) {
 	})
 	cfg.Store.Subscribe(models.TopicPages, h.pages.invalidate)
 	h.routes(app)
+	app.Server().HeaderReceived = uploadLimit
 	return app, nil
+}
+
+// uploadLimit lets the attendance report uploads have bodies up to
+// uploadBodyLimit; every other request keeps bodyLimit, refused from its
+// Content-Length before the body is read.
+func uploadLimit(header *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	path, _, _ := bytes.Cut(header.RequestURI(), []byte("?"))
+	if header.IsPost() && bytes.HasSuffix(path, []byte("/attendance")) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: uploadBodyLimit}
+	}
+	return fasthttp.RequestConfig{}
 }
 
 // changed is called after a sign-up or cancellation: it wakes the outbox

@@ -50,6 +50,8 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Post("/panels/:slug/register", h.registerLimiter(), protect, h.createRegistration)
 	app.Get("/registrations/:token", protect, h.showRegistration)
 	app.Post("/registrations/:token/cancel", limitBody(smallBodyLimit), protect, h.cancelRegistration)
+	app.Get("/j/:token", h.openJoinLink)
+	app.Get("/w/:token", h.openWatchLink)
 	app.Get("/unsubscribe/:token", h.showUnsubscribe)
 	app.Post("/unsubscribe/:token", limitBody(smallBodyLimit), h.stopReminders)
 

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -191,4 +192,69 @@ func (s *Store) SetAttended(ctx context.Context, id int64, attended bool) error 
 		}
 		return tx.Model(&Registration{}).Where("id = ?", id).Updates(values).Error
 	})
+}
+
+// AttendanceStats sum up a session's attendance for the organizer.
+type AttendanceStats struct {
+	// Registered counts confirmed live places; OnDemandRegistered the
+	// registrations for the replay.
+	Registered, OnDemandRegistered int
+	Attended, Absent, Unknown      int
+	// Watched counts everyone who opened the replay; Joined those who
+	// used their personal join link.
+	Watched, Joined int
+	// MedianMinutes is over attendees whose minutes are known; -1 when none.
+	MedianMinutes int
+}
+
+// Rate is the share of live registrants who attended, 0 to 100.
+func (a AttendanceStats) Rate() int {
+	if a.Registered == 0 {
+		return 0
+	}
+	return a.Attended * 100 / a.Registered
+}
+
+// SessionAttendance counts a session's attendance.
+func (s *Store) SessionAttendance(ctx context.Context, sessionID int64) (AttendanceStats, error) {
+	var rows []struct {
+		OnDemand        bool
+		Attendance      Attendance
+		AttendedMinutes *int
+		Joined, Watched bool
+	}
+	err := s.read.WithContext(ctx).Model(&Registration{}).
+		Select("on_demand, attendance, attended_minutes, joined_at IS NOT NULL AS joined, watched_at IS NOT NULL AS watched").
+		Where("session_id = ? AND status = ?", sessionID, RegistrationConfirmed).Scan(&rows).Error
+	out := AttendanceStats{MedianMinutes: -1}
+	var minutes []int
+	for _, r := range rows {
+		if r.Watched {
+			out.Watched++
+		}
+		if r.Joined {
+			out.Joined++
+		}
+		if r.OnDemand {
+			out.OnDemandRegistered++
+			continue
+		}
+		out.Registered++
+		switch r.Attendance {
+		case AttendanceAttended:
+			out.Attended++
+			if r.AttendedMinutes != nil {
+				minutes = append(minutes, *r.AttendedMinutes)
+			}
+		case AttendanceUnknown:
+			out.Unknown++
+		default:
+			out.Absent++
+		}
+	}
+	if len(minutes) > 0 {
+		slices.Sort(minutes)
+		out.MedianMinutes = minutes[len(minutes)/2]
+	}
+	return out, err
 }

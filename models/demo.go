@@ -35,9 +35,10 @@ func (s *Store) seedDemo(ctx context.Context) (bool, error) {
 
 func demoPanel(start time.Time) *Panel {
 	return &Panel{
-		Slug:   "keeping-the-lights-on",
-		Title:  "Keeping the lights on: resilient public services in a digital winter",
-		Format: "Free virtual panel discussion",
+		FollowUps: DefaultFollowUps,
+		Slug:      "keeping-the-lights-on",
+		Title:     "Keeping the lights on: resilient public services in a digital winter",
+		Format:    "Free virtual panel discussion",
 		Summary: "Outages, cyber attacks and stretched budgets test every council and agency. " +
 			"Four people who have kept critical services running share what worked, what failed and what they would do differently.",
 		Description: "When a payment system goes dark or a ransomware note appears on a screen, the quality of a public service " +

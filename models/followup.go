@@ -127,14 +127,16 @@ func (s *Store) QueueDueFollowUps(ctx context.Context) (int, error) {
 		Joins("JOIN panels ON panels.id = sessions.panel_id").
 		Where("sessions.follow_ups_queued_at IS NULL AND sessions.status = ? AND panels.follow_ups = ?",
 			SessionScheduled, true).
-		Where("sessions.starts_at <= ? AND sessions.starts_at > ?", now, now.Add(-followUpHorizon-maxSessionDuration)).
+		Where("sessions.starts_at <= ? AND sessions.starts_at > ?", now,
+			now.Add(-followUpHorizon-maxSessionDuration-maxFollowUpDelay*time.Minute)).
 		Order("sessions.starts_at, sessions.id").Scan(&due).Error
 	if err != nil {
 		return 0, err
 	}
 	total := 0
 	for i := range due {
-		if !followUpDue(&due[i].Session, due[i].DelayMinutes, now) {
+		dueAt := due[i].EndsAt().Add(time.Duration(due[i].DelayMinutes) * time.Minute)
+		if !followUpDue(&due[i].Session, due[i].DelayMinutes, now) || now.After(dueAt.Add(followUpHorizon)) {
 			continue
 		}
 		err := s.inWriteTx(ctx, func(tx *gorm.DB) error {

@@ -151,7 +151,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		m.JoinToken, m.WatchToken = links.join[m.RegistrationID], links.watch[m.RegistrationID]
+		// A batch may hold a join link's email and a replay link's for one
+		// registrant: each carries only its own kind's.
+		if m.Kind.CarriesJoinLink() {
+			m.JoinToken = links.join[m.RegistrationID]
+		}
+		if m.Kind.CarriesReplayLink() {
+			m.WatchToken = links.watch[m.RegistrationID]
+		}
 		if m.Kind == KindReminder {
 			if m.UnsubscribeToken, err = s.UnsubscribeToken(m.RegistrationID); err != nil {
 				return nil, err

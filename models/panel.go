@@ -36,6 +36,9 @@ type Panel struct {
 	Status         PanelStatus
 	// ReminderMinutes are the reminder lead times before each session.
 	ReminderMinutes Minutes
+	// Ended counts sessions that are over and offer no replay, where a
+	// public page leaves them out (PublishedPanel).
+	Ended int `gorm:"-"`
 	// FollowUps say whether and how the emails after each session go out.
 	FollowUps FollowUpSettings `gorm:"embedded"`
 	CreatedAt time.Time
@@ -244,7 +247,8 @@ func (s *Store) UpcomingPanels(ctx context.Context) ([]PanelListing, error) {
 }
 
 // PublishedPanel returns the published panel with this slug, with its
-// learning points, speakers, questions and the sessions that have not yet ended.
+// learning points, speakers, questions and the sessions that have not yet
+// ended or whose replay is offered; Ended counts the sessions left out.
 func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error) {
 	if !slugPattern.MatchString(slug) {
 		return nil, ErrNotFound
@@ -254,9 +258,7 @@ func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error)
 		Preload("LearningPoints", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Questions", func(db *gorm.DB) *gorm.DB { return db.Order("position, id") }).
-		Preload("Sessions", func(db *gorm.DB) *gorm.DB {
-			return db.Where("starts_at > ?", s.Now().Add(-maxSessionDuration)).Order("starts_at, id")
-		}).
+		Preload("Sessions", func(db *gorm.DB) *gorm.DB { return db.Order("starts_at, id") }).
 		Where("slug = ? AND status = ?", slug, PanelPublished).
 		First(&p).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -266,13 +268,15 @@ func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error)
 		return nil, err
 	}
 	now := s.Now()
-	upcoming := p.Sessions[:0]
+	shown := p.Sessions[:0]
 	for _, sess := range p.Sessions {
-		if sess.EndsAt().After(now) {
-			upcoming = append(upcoming, sess)
+		if !sess.Ended(now) || sess.OnDemand(now) {
+			shown = append(shown, sess)
+		} else {
+			p.Ended++
 		}
 	}
-	p.Sessions = upcoming
+	p.Sessions = shown
 	return &p, nil
 }
 

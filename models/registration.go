@@ -185,8 +185,8 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if err != nil {
 			return err
 		}
-		res.Full = res.Registration.Status == RegistrationWaitlisted ||
-			(sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity)
+		res.Full = !res.Registration.OnDemand && (res.Registration.Status == RegistrationWaitlisted ||
+			(sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity))
 		res.Registration.Answers = answers
 		return saveAnswers(tx, res.Registration.ID, answers)
 	})

@@ -23,6 +23,8 @@ type RegistrantsPage struct {
 	ExportURL   string
 	ShowSession bool
 	Add         *AddRegistrantForm
+	// After is the session page's "After the session" section.
+	After *AfterSession
 }
 
 // Stat is one number with its label.

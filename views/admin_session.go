@@ -83,7 +83,8 @@ func NewRescheduleConfirmPage(frame AdminPage, p *models.Panel, s models.Session
 	page.Hidden = []Hidden{
 		{"date", in.Date}, {"time", in.Time}, {"time_zone", in.TimeZone}, {"duration_minutes", in.Duration},
 		{"capacity", in.Capacity}, {"waitlist", waitlist}, {"join_url", in.JoinURL}, {"venue", in.Venue},
-		{"closes_date", in.ClosesDate}, {"closes_time", in.ClosesTime},
+		{"closes_date", in.ClosesDate}, {"closes_time", in.ClosesTime}, {"recording_url", in.RecordingURL},
+		{"on_demand_date", in.OnDemandDate}, {"on_demand_time", in.OnDemandTime},
 	}
 	page.Crumbs = sessionCrumbs(p, s)
 	return page

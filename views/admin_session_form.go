@@ -17,6 +17,9 @@ type SessionInput struct {
 	Waitlist               bool
 	JoinURL, Venue         string
 	ClosesDate, ClosesTime string
+	// RecordingURL is the replay; the on-demand date and time end its offer.
+	RecordingURL               string
+	OnDemandDate, OnDemandTime string
 	// DetectZone lets admin.js preselect the organizer\'s own zone on a
 	// panel\'s first session.
 	DetectZone bool
@@ -41,6 +44,11 @@ func NewSessionInput(s models.Session) SessionInput {
 		closes := s.RegistrationClosesAt.In(loc)
 		in.ClosesDate, in.ClosesTime = closes.Format(formDate), closes.Format(formTime)
 	}
+	in.RecordingURL = s.RecordingURL
+	if s.OnDemandUntil != nil {
+		until := s.OnDemandUntil.In(loc)
+		in.OnDemandDate, in.OnDemandTime = until.Format(formDate), until.Format(formTime)
+	}
 	return in
 }
 
@@ -63,6 +71,7 @@ func (in SessionInput) Update() (models.SessionUpdate, error) {
 	upd := models.SessionUpdate{
 		TimeZone: strings.TrimSpace(in.TimeZone), Waitlist: in.Waitlist,
 		JoinURL: strings.TrimSpace(in.JoinURL), Venue: strings.TrimSpace(in.Venue),
+		RecordingURL: strings.TrimSpace(in.RecordingURL),
 	}
 	errs := map[string]string{}
 	start, err := models.ParseLocalTime(in.Date, in.Time, in.TimeZone)
@@ -72,6 +81,15 @@ func (in SessionInput) Update() (models.SessionUpdate, error) {
 		closes, err := models.ParseLocalTime(in.ClosesDate, in.ClosesTime, in.TimeZone)
 		addMessages(errs, err, "closes_")
 		upd.RegistrationClosesAt = &closes
+	}
+	if in.OnDemandDate != "" || in.OnDemandTime != "" {
+		clock := in.OnDemandTime
+		if clock == "" {
+			clock = "23:59"
+		}
+		until, err := models.ParseLocalTime(in.OnDemandDate, clock, in.TimeZone)
+		addMessages(errs, err, "on_demand_")
+		upd.OnDemandUntil = &until
 	}
 	var ok bool
 	if upd.DurationMinutes, ok = wholeNumber(in.Duration); !ok {
@@ -92,7 +110,7 @@ func (in SessionInput) Session() (models.Session, error) {
 	return models.Session{
 		StartsAt: upd.StartsAt, DurationMinutes: upd.DurationMinutes, TimeZone: upd.TimeZone,
 		Capacity: upd.Capacity, Waitlist: upd.Waitlist, JoinURL: upd.JoinURL, Venue: upd.Venue,
-		RegistrationClosesAt: upd.RegistrationClosesAt,
+		RegistrationClosesAt: upd.RegistrationClosesAt, RecordingURL: upd.RecordingURL, OnDemandUntil: upd.OnDemandUntil,
 	}, err
 }
 
@@ -127,6 +145,8 @@ type SessionFormPage struct {
 	Places                                        []Field
 	Where                                         []Field
 	Closes                                        []Field
+	Recording                                     []Field
+	ReplayUntil                                   []Field
 }
 
 // NewSessionFormPage builds the session form with what was typed.
@@ -164,8 +184,15 @@ func NewSessionFormPage(frame AdminPage, heading, action, submit, cancelURL stri
 	closesTime := newField("closes_time", "at", "time", in.ClosesTime, errs)
 	page.Closes = []Field{closesDate, closesTime}
 
+	recording := newField("recording_url", "Recording link", "url", in.RecordingURL, errs)
+	recording.MaxLength, recording.Hint = 2000, "Once the session has ended, its page offers this recording on demand and keeps taking registrations for it. Starting with https://."
+	untilDate := newField("on_demand_date", "Offer the replay until", "date", in.OnDemandDate, errs)
+	untilDate.Hint = "Leave empty to offer it for as long as the link is here."
+	untilTime := newField("on_demand_time", "at", "time", in.OnDemandTime, errs)
+	page.Recording, page.ReplayUntil = []Field{recording}, []Field{untilDate, untilTime}
+
 	page.Errors = ErrorSummary(errs, "date", "time", "time_zone", "duration_minutes", "capacity", "waitlist",
-		"join_url", "venue", "closes_date", "closes_time")
+		"join_url", "venue", "closes_date", "closes_time", "recording_url", "on_demand_date", "on_demand_time")
 	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
 	return page
 }
@@ -174,7 +201,7 @@ func NewSessionFormPage(frame AdminPage, heading, action, submit, cancelURL stri
 // start under its date, the closing time under its date.
 func sessionFormErrors(errs map[string]string) map[string]string {
 	out := make(map[string]string, len(errs))
-	moves := map[string]string{"starts_at": "date", "registration_closes_at": "closes_date"}
+	moves := map[string]string{"starts_at": "date", "registration_closes_at": "closes_date", "on_demand_until": "on_demand_date"}
 	for k, v := range errs {
 		if to, ok := moves[k]; ok {
 			k = to

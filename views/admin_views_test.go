@@ -30,6 +30,8 @@ func TestAdminPages_Render(t *testing.T) {
 	summary := NewSessionSummary(panel, sess, "tok", now)
 	sessionPage := NewRegistrantsPage(frame, "AI and jobs", list)
 	sessionPage.Summary = &summary
+	after := NewAfterSession(panel, sess, models.AttendanceStats{Registered: 4, Attended: 3, MedianMinutes: 41}, "tok", now.Add(365*24*time.Hour))
+	sessionPage.After = &after
 	sessionPage.Add = NewAddRegistrantForm("/x", "tok", panel.Questions, AddRegistrantInput{}, map[string]string{"name": "Enter your name."})
 	days := []models.DayCount{{Day: now.AddDate(0, 0, -1), Count: 3}, {Day: now, Count: 0}}
 	pages := map[string][]any{
@@ -48,6 +50,9 @@ func TestAdminPages_Render(t *testing.T) {
 		PageAdminAccounts:     {AccountsPage{}, NewAccountsPage(frame, []models.Account{*owner}, 1, AccountInput{}, nil)},
 		PageAdminTokens:       {TokensPage{}, NewTokensPage(frame, []models.APIToken{{ID: 1, Name: "CRM"}}, nil, "", nil)},
 		PageAdminTokenCreated: {TokenCreatedPage{}},
+		PageAdminAttendancePreview: {AttendancePreview{}, NewAttendancePreview(frame, panel, sess,
+			&models.AttendanceImport{Format: "zoom_webinar", Matched: 2, Unmatched: 1, UnmatchedEmails: []string{"x@example.com"}},
+			&models.AttendanceReport{Attendees: []models.ReportAttendee{{Email: "a@example.com", Minutes: 5, Attended: true}}})},
 	}
 	for name, datas := range pages {
 		for i, data := range datas {

@@ -73,7 +73,13 @@ func NewEmbedPage(site Site, p *models.Panel, now time.Time) EmbedPage {
 // featuredSession is the session a card or preview talks about: the first
 // that takes registrations, else the first scheduled one.
 func featuredSession(p *models.Panel, now time.Time) (models.Session, bool) {
-	if open := p.OpenSessions(now); len(open) > 0 {
+	open := p.OpenSessions(now)
+	for _, s := range open { // a live session before a replay
+		if !s.OnDemand(now) {
+			return s, true
+		}
+	}
+	if len(open) > 0 {
 		return open[0], true
 	}
 	for _, s := range p.Sessions {
@@ -197,6 +203,9 @@ func (p PanelPage) WithShareMeta(site Site, now time.Time) PanelPage {
 	if sess, ok := featuredSession(p.Panel, now); ok {
 		v := NewSessionView(sess, now)
 		meta.When = v.Date + ", " + v.Time + " " + v.Zone
+		if sess.OnDemand(now) {
+			meta.When = "Watch on demand, recorded " + v.ShortDate
+		}
 		description = meta.When + " · " + description
 	}
 	meta.Description = truncateWords(description, 200)
@@ -298,6 +307,13 @@ func newSchemaEvent(site Site, p *models.Panel, s models.Session, panelURL strin
 			ValidThrough: s.ClosesAt().In(loc).Format(schemaTime),
 		},
 	}
+	if s.OnDemand(now) {
+		// The recording is what is offered now, until its offer ends.
+		ev.Offers.ValidThrough = ""
+		if s.OnDemandUntil != nil {
+			ev.Offers.ValidThrough = s.OnDemandUntil.In(loc).Format(schemaTime)
+		}
+	}
 	if s.Status == models.SessionCancelled {
 		ev.EventStatus = schemaOrg + "EventCancelled"
 	}
@@ -326,7 +342,7 @@ func newSchemaEvent(site Site, p *models.Panel, s models.Session, panelURL strin
 
 func schemaAvailability(a models.Availability) string {
 	switch a {
-	case models.AvailableSeats:
+	case models.AvailableSeats, models.AvailableOnDemand:
 		return schemaOrg + "InStock"
 	case models.AvailableWaitlist, models.AvailableNone:
 		return schemaOrg + "SoldOut"

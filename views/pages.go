@@ -41,6 +41,11 @@ type PanelPage struct {
 	Sessions       []SessionView
 	Form           RegistrationForm
 	HasOpenSession bool
+	// OnDemand is true when what the form offers is the replay only;
+	// Ended when every session is over and none offers a replay.
+	OnDemand, Ended bool
+	// CallToAction is the hero button's and the form's heading.
+	CallToAction string
 	// FeedURL is the panel's subscribable calendar feed.
 	FeedURL string
 }
@@ -57,6 +62,8 @@ type RegistrationForm struct {
 	Sessions []SessionView // open sessions; a choice is shown when there are several
 	// Questions are the panel's custom questions, in order.
 	Questions []models.Question
+	// Submit is the button's label.
+	Submit string
 }
 
 // FormValues are the sign-up form's fields as typed: exactly what a
@@ -176,6 +183,15 @@ func NewIndexPage(listings []models.PanelListing, now time.Time) IndexPage {
 // NewPanelPage builds a panel's landing page around its sign-up form.
 func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPage {
 	open := p.OpenSessions(now)
+	onDemand := len(open) > 0
+	for _, s := range open {
+		onDemand = onDemand && s.OnDemand(now)
+	}
+	cta := "Reserve your free place"
+	if onDemand {
+		cta = "Watch on demand"
+	}
+	form.Submit = cta
 	form.Action = PanelURL(p.Slug) + "/register"
 	form.Sessions = NewSessionViews(open, now)
 	form.Questions = p.Questions
@@ -189,6 +205,9 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 		Sessions:       sessions,
 		Form:           form,
 		HasOpenSession: len(open) > 0,
+		OnDemand:       onDemand,
+		Ended:          len(p.Sessions) == 0 && p.Ended > 0,
+		CallToAction:   cta,
 		FeedURL:        PanelURL(p.Slug) + "/calendar.ics",
 	}
 }

@@ -23,7 +23,7 @@ type SessionView struct {
 	Online    bool
 	JoinURL   string
 	Venue     string
-	// Status is one of open, waitlist, full, closed, cancelled.
+	// Status is one of open, waitlist, full, closed, cancelled, on_demand.
 	Status      string
 	StatusLabel string
 	SeatsLeft   int // -1 when unlimited
@@ -105,6 +105,8 @@ func availabilityLabel(a models.Availability, seatsLeft int) string {
 		return "Fully booked"
 	case models.AvailableCanceled:
 		return "Cancelled"
+	case models.AvailableOnDemand:
+		return "Watch on demand"
 	default:
 		return "Registration closed"
 	}

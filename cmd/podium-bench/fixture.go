@@ -75,6 +75,7 @@ func addPanel(ctx context.Context, store *models.Store, slug string, waitlist bo
 		Summary:        "A panel for the benchmark, with a summary of ordinary length to render.",
 		LearningPoints: []models.LearningPoint{{Text: "One"}, {Text: "Two"}, {Text: "Three"}},
 		Speakers:       []models.Speaker{{Name: "Ada Lovelace", Role: "Analyst", Organisation: "Engines"}},
+		FollowUps:      models.DefaultFollowUps,
 	}
 	start := time.Now().UTC().Add(7 * 24 * time.Hour).Truncate(time.Hour)
 	for i, c := range capacities {
