@@ -24,7 +24,7 @@ func (h *Handlers) listPanels(c *fiber.Ctx) error {
 
 // newPanel shows an empty panel form, with the default reminders ticked.
 func (h *Handlers) newPanel(c *fiber.Ctx) error {
-	in := views.NewPanelInput(&models.Panel{ReminderMinutes: models.DefaultReminders})
+	in := views.NewPanelInput(&models.Panel{ReminderMinutes: models.DefaultReminders, FollowUps: models.DefaultFollowUps})
 	return h.renderPanelForm(c, nil, in, nil)
 }
 
@@ -49,6 +49,11 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 		Summary: formText(c, "summary"), Description: formText(c, "description"),
 		LearningPoints: formText(c, "learning_points"), OrganizerName: formText(c, "organizer_name"),
 		OrganizerEmail: formText(c, "organizer_email"), Reminders: formList(c, "reminder_minutes"),
+		FollowUps: views.FollowUpInput{
+			Enabled: c.FormValue("follow_ups") != "", DelayMinutes: formText(c, "follow_up_delay_minutes"),
+			ThanksSubject: formText(c, "thanks_subject"), ThanksText: formText(c, "thanks_text"),
+			MissedSubject: formText(c, "missed_subject"), MissedText: formText(c, "missed_text"),
+		},
 	}
 	for i := 0; i < maxFormRows; i++ {
 		key := "speakers[" + strconv.Itoa(i) + "]."
@@ -105,7 +110,11 @@ func (h *Handlers) showAdminPanel(c *fiber.Ctx) error {
 		return err
 	}
 	frame := h.adminFrame(c, p.Title, views.SectionPanels)
-	return h.render(c, views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, h.store.Now()))
+	attendance, err := h.store.PanelAttendance(c.UserContext(), p.ID)
+	if err != nil {
+		return err
+	}
+	return h.render(c, views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, attendance, h.store.Now()))
 }
 
 // editPanel shows the panel form filled in.

@@ -1125,3 +1125,44 @@ func TestLinksFor_JoinUntilTheEndThenTheReplay(t *testing.T) {
 		t.Fatalf("replay registrant: %+v; want the replay link only", got)
 	}
 }
+
+// A waitlisted registrant who signs up for the replay once the session has
+// ended gets a replay registration, not the waitlist notice again.
+func TestRegister_WaitlistedAfterTheEndBecomesAReplayRegistration(t *testing.T) {
+	s, clock := newTestStore(t)
+	p, sess := afterLivePanel(t, s, 1, true)
+	ctx := context.Background()
+	signUp(t, s, p.ID, sess.ID, "seat@example.com")
+	waiting := signUp(t, s, p.ID, sess.ID, "waiting@example.com")
+	if waiting.Registration.Status != RegistrationWaitlisted {
+		t.Fatalf("second sign-up = %s; want waitlisted", waiting.Registration.Status)
+	}
+	clock.Set(sess.EndsAt().Add(time.Minute))
+	if _, err := s.EditSession(ctx, sess.ID, func(cur *Session) SessionUpdate {
+		upd := sessionUpdateOf(cur)
+		upd.RecordingURL = recordingURL
+		return upd
+	}); err != nil {
+		t.Fatal(err)
+	}
+	again := signUp(t, s, p.ID, sess.ID, "waiting@example.com")
+	if !again.Duplicate || again.Registration.ID != waiting.Registration.ID ||
+		again.Registration.Status != RegistrationConfirmed || !again.Registration.OnDemand {
+		t.Fatalf("replay sign-up of the waitlisted = %+v; want the same registration, confirmed for the replay", again.Registration)
+	}
+	var row Registration
+	if err := s.read.Take(&row, waiting.Registration.ID).Error; err != nil || row.Status != RegistrationConfirmed || !row.OnDemand {
+		t.Fatalf("stored = %+v, %v; want confirmed, on demand", row, err)
+	}
+	msgs := outboxFor(t, s, waiting.Registration.ID)
+	assertMessage(t, msgs[len(msgs)-1], KindOnDemand, "", 0)
+	assertSeatsTaken(t, s, sess.ID, 1)
+	stored, err := s.SessionByID(ctx, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := s.LinksFor(ctx, &Registration{ID: row.ID, Status: row.Status, OnDemand: true, Session: stored})
+	if err != nil || links.Watch == "" || links.Join != "" {
+		t.Fatalf("links = %+v, %v; want the replay link only", links, err)
+	}
+}

@@ -217,44 +217,76 @@ func (a AttendanceStats) Rate() int {
 
 // SessionAttendance counts a session's attendance.
 func (s *Store) SessionAttendance(ctx context.Context, sessionID int64) (AttendanceStats, error) {
+	stats, err := s.attendance(ctx, "session_id = ?", sessionID)
+	if st, ok := stats[sessionID]; ok {
+		return st, err
+	}
+	return AttendanceStats{MedianMinutes: -1}, err
+}
+
+// PanelAttendance counts the attendance of each of a panel's sessions, by
+// session id, for the panel's page over time.
+func (s *Store) PanelAttendance(ctx context.Context, panelID int64) (map[int64]AttendanceStats, error) {
+	return s.attendance(ctx, "session_id IN (SELECT id FROM sessions WHERE panel_id = ?)", panelID)
+}
+
+// attendance counts the confirmed registrations that where selects, per
+// session.
+func (s *Store) attendance(ctx context.Context, where string, arg int64) (map[int64]AttendanceStats, error) {
 	var rows []struct {
+		SessionID       int64
 		OnDemand        bool
 		Attendance      Attendance
 		AttendedMinutes *int
 		Joined, Watched bool
 	}
 	err := s.read.WithContext(ctx).Model(&Registration{}).
-		Select("on_demand, attendance, attended_minutes, joined_at IS NOT NULL AS joined, watched_at IS NOT NULL AS watched").
-		Where("session_id = ? AND status = ?", sessionID, RegistrationConfirmed).Scan(&rows).Error
-	out := AttendanceStats{MedianMinutes: -1}
-	var minutes []int
+		Select("session_id, on_demand, attendance, attended_minutes, joined_at IS NOT NULL AS joined, watched_at IS NOT NULL AS watched").
+		Where(where, arg).Where("status = ?", RegistrationConfirmed).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]AttendanceStats{}
+	minutes := map[int64][]int{}
 	for _, r := range rows {
-		if r.Watched {
-			out.Watched++
+		st, ok := out[r.SessionID]
+		if !ok {
+			st.MedianMinutes = -1
 		}
-		if r.Joined {
-			out.Joined++
+		st.count(r.OnDemand, r.Attendance, r.Joined, r.Watched)
+		if r.Attendance == AttendanceAttended && !r.OnDemand && r.AttendedMinutes != nil {
+			minutes[r.SessionID] = append(minutes[r.SessionID], *r.AttendedMinutes)
 		}
-		if r.OnDemand {
-			out.OnDemandRegistered++
-			continue
-		}
-		out.Registered++
-		switch r.Attendance {
-		case AttendanceAttended:
-			out.Attended++
-			if r.AttendedMinutes != nil {
-				minutes = append(minutes, *r.AttendedMinutes)
-			}
-		case AttendanceUnknown:
-			out.Unknown++
-		default:
-			out.Absent++
-		}
+		out[r.SessionID] = st
 	}
-	if len(minutes) > 0 {
-		slices.Sort(minutes)
-		out.MedianMinutes = minutes[len(minutes)/2]
+	for id, m := range minutes {
+		slices.Sort(m)
+		st := out[id]
+		st.MedianMinutes = m[len(m)/2]
+		out[id] = st
 	}
-	return out, err
+	return out, nil
+}
+
+// count adds one confirmed registration.
+func (a *AttendanceStats) count(onDemand bool, attendance Attendance, joined, watched bool) {
+	if watched {
+		a.Watched++
+	}
+	if joined {
+		a.Joined++
+	}
+	if onDemand {
+		a.OnDemandRegistered++
+		return
+	}
+	a.Registered++
+	switch attendance {
+	case AttendanceAttended:
+		a.Attended++
+	case AttendanceUnknown:
+		a.Unknown++
+	default:
+		a.Absent++
+	}
 }

@@ -167,7 +167,7 @@ func (s *Store) RegistrantCounts(ctx context.Context, panelID, sessionID int64) 
 		N        int
 		Attended int
 	}
-	err := counted.Select("status, COUNT(*) AS n, SUM(CASE WHEN attended_at IS NULL THEN 0 ELSE 1 END) AS attended").
+	err := counted.Select("status, COUNT(*) AS n, SUM(CASE WHEN attendance = 'attended' THEN 1 ELSE 0 END) AS attended").
 		Group("status").Scan(&rows).Error
 	if err != nil {
 		return totals, err

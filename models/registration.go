@@ -204,7 +204,23 @@ func answerDuplicate(tx *gorm.DB, now time.Time, res *RegisterResult, existingID
 		return err
 	}
 	res.Duplicate, res.Full = true, false
+	if res.Registration.Status == RegistrationWaitlisted && sess.OnDemand(now) {
+		if err := waitlistToReplay(tx, &res.Registration, now); err != nil {
+			return err
+		}
+	}
 	return notifyWithToken(tx, now, &res.Registration, sess, token, tokenHash)
+}
+
+// waitlistToReplay turns a waitlist place of a session that has ended into
+// a registration for its replay, when the person signs up for the replay:
+// the live session is over, so there is nothing left to wait for.
+func waitlistToReplay(tx *gorm.DB, reg *Registration, now time.Time) error {
+	reg.Status, reg.OnDemand, reg.UpdatedAt = RegistrationConfirmed, true, now
+	// Its replay link is stored when the email carrying it is claimed.
+	_, err := execSQL(tx, "UPDATE registrations SET status = ?, on_demand = TRUE, updated_at = ? WHERE id = ?",
+		reg.Status, now, reg.ID)
+	return err
 }
 
 // writeOnDemandSignUp writes a registration for the replay of a session

@@ -18,6 +18,7 @@ var csvColumns = []string{
 	"Registered (UTC)", "Cancelled (UTC)", "Attended (UTC)", "Consent given (UTC)",
 	"Panel", "Session ID", "Session start (UTC)", "Session start (local)", "Session time zone",
 	"Source", "Referrer",
+	"Replay registration", "Attendance", "Minutes attended", "Joined (UTC)", "Watched (UTC)",
 }
 
 // csvTime is how the export writes instants: sortable, and read as a date
@@ -79,6 +80,14 @@ func (e *CSVExport) Row(r *models.Registration) []string {
 		row[14] = CSVCell(s.TimeZone)
 	}
 	row[15], row[16] = CSVCell(r.Source), CSVCell(r.Referrer)
+	if r.OnDemand {
+		row[17] = "yes"
+	}
+	row[18] = string(r.Attendance)
+	if r.AttendedMinutes != nil {
+		row[19] = strconv.Itoa(*r.AttendedMinutes)
+	}
+	row[20], row[21] = csvStampPtr(r.JoinedAt), csvStampPtr(r.WatchedAt)
 	for _, a := range r.Answers {
 		if col, ok := e.column[a.QuestionID]; ok {
 			row[col] = CSVCell(strings.ReplaceAll(a.Value, "\n", "; "))

@@ -20,6 +20,16 @@ type PanelInput struct {
 	OrganizerName, OrganizerEmail             string
 	// Reminders are the ticked lead times, in minutes.
 	Reminders []string
+	// FollowUps is the follow-up emails' settings as typed.
+	FollowUps FollowUpInput
+}
+
+// FollowUpInput is the panel form's follow-up settings as typed.
+type FollowUpInput struct {
+	Enabled                   bool
+	DelayMinutes              string
+	ThanksSubject, ThanksText string
+	MissedSubject, MissedText string
 }
 
 // SpeakerInput is one speaker row as typed.
@@ -50,6 +60,9 @@ func NewPanelInput(p *models.Panel) PanelInput {
 	for _, m := range p.ReminderMinutes {
 		in.Reminders = append(in.Reminders, strconv.Itoa(m))
 	}
+	f := p.FollowUps
+	in.FollowUps = FollowUpInput{Enabled: f.Enabled, DelayMinutes: strconv.Itoa(f.DelayMinutes),
+		ThanksSubject: f.ThanksSubject, ThanksText: f.ThanksText, MissedSubject: f.MissedSubject, MissedText: f.MissedText}
 	return in
 }
 
@@ -87,6 +100,16 @@ func (in PanelInput) Apply(p *models.Panel) {
 			p.ReminderMinutes = append(p.ReminderMinutes, m)
 		}
 	}
+	f := in.FollowUps
+	delay, ok := wholeNumber(f.DelayMinutes)
+	switch {
+	case strings.TrimSpace(f.DelayMinutes) == "":
+		delay = models.DefaultFollowUps.DelayMinutes
+	case !ok:
+		delay = -1 // refused by the model's check, with its message
+	}
+	p.FollowUps = models.FollowUpSettings{Enabled: f.Enabled, DelayMinutes: delay,
+		ThanksSubject: f.ThanksSubject, ThanksText: f.ThanksText, MissedSubject: f.MissedSubject, MissedText: f.MissedText}
 }
 
 // PanelFormPage creates or edits a panel.
@@ -102,6 +125,7 @@ type PanelFormPage struct {
 	Speakers  []SpeakerRow
 	Organizer []Field
 	Reminders Field
+	FollowUps []Field
 }
 
 // SpeakerRow is one speaker's fieldset.
@@ -149,10 +173,31 @@ func NewPanelFormPage(frame AdminPage, site Site, heading, action, submit string
 	orgEmail.MaxLength, orgEmail.Hint = models.MaxEmailLength, "Calendar invites name this address as the organizer."
 	page.Organizer = []Field{orgName, orgEmail}
 	page.Reminders = reminderField(in.Reminders, errs)
+	page.FollowUps = followUpFields(in.FollowUps, errs)
 	page.Errors = ErrorSummary(errs, "title", "slug", "format", "summary", "description", "learning_points",
-		"organizer_name", "organizer_email", "reminder_minutes", "status")
+		"organizer_name", "organizer_email", "reminder_minutes", "follow_ups", "follow_up_delay_minutes",
+		"thanks_subject", "thanks_text", "missed_subject", "missed_text", "status")
 	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
 	return page
+}
+
+// followUpFields are the follow-up emails' settings on the panel form.
+func followUpFields(in FollowUpInput, errs map[string]string) []Field {
+	enabled := newField("follow_ups", "Send follow-up emails after each session", "checkbox", "", errs)
+	enabled.Checked = in.Enabled
+	enabled.Hint = "Attendees get a thank-you, everyone else a \"sorry we missed you\", both with the recording's link when there is one."
+	delay := newField("follow_up_delay_minutes", "Minutes after the session ends", "number", in.DelayMinutes, errs)
+	delay.Min, delay.Max = "0", "20160"
+	delay.Hint = "They go sooner once you import an attendance report. Up to 14 days (20160 minutes)."
+	thanksSubject := newField("thanks_subject", "Subject of the thank-you", "text", in.ThanksSubject, errs)
+	thanksSubject.MaxLength, thanksSubject.Hint = 200, "Leave empty for \"Thank you for attending: \" and the title."
+	thanksText := newField("thanks_text", "Text of the thank-you", "textarea", in.ThanksText, errs)
+	thanksText.Rows, thanksText.MaxLength, thanksText.Hint = 4, 5000, "Paragraphs separated by a blank line. Leave empty for Podium's wording."
+	missedSubject := newField("missed_subject", "Subject of the \"sorry we missed you\"", "text", in.MissedSubject, errs)
+	missedSubject.MaxLength, missedSubject.Hint = 200, "Leave empty for \"Sorry we missed you: \" and the title."
+	missedText := newField("missed_text", "Text of the \"sorry we missed you\"", "textarea", in.MissedText, errs)
+	missedText.Rows, missedText.MaxLength, missedText.Hint = 4, 5000, "Paragraphs separated by a blank line. Leave empty for Podium's wording."
+	return []Field{enabled, delay, thanksSubject, thanksText, missedSubject, missedText}
 }
 
 // panelFormErrors files the model's messages under the form's controls: a

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"time"
 
 	"podium/models"
@@ -68,10 +69,12 @@ type AdminPanelPage struct {
 // AdminSessionRow is a session in a panel's admin page.
 type AdminSessionRow struct {
 	URL, When, Place, Status, StatusLabel, Taken string
+	// Attended and Watched sum up attendance once the session has ended.
+	Attended, Watched string
 }
 
 // NewAdminPanelPage builds a panel's admin page.
-func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, now time.Time) AdminPanelPage {
+func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, attendance map[int64]models.AttendanceStats, now time.Time) AdminPanelPage {
 	base := AdminPanelURL(p.ID)
 	page := AdminPanelPage{
 		AdminPage: frame, Title: p.Title, Status: string(p.Status), StatusLabel: panelStatusLabel(p.Status),
@@ -80,7 +83,15 @@ func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, now time.Tim
 	}
 	page.Crumbs = []Link{{URL: "/admin/panels", Text: "Panels"}}
 	for _, s := range p.Sessions {
-		page.Sessions = append(page.Sessions, newAdminSessionRow(p.ID, s, now))
+		row := newAdminSessionRow(p.ID, s, now)
+		if st, ok := attendance[s.ID]; ok && s.Ended(now) {
+			row.Attended = formatCount(st.Attended) + " of " + formatCount(st.Registered) + " (" + strconv.Itoa(st.Rate()) + "%)"
+			if st.MedianMinutes >= 0 {
+				row.Attended += ", median " + strconv.Itoa(st.MedianMinutes) + " min"
+			}
+			row.Watched = formatCount(st.Watched)
+		}
+		page.Sessions = append(page.Sessions, row)
 	}
 	for _, q := range p.Questions {
 		page.Questions = append(page.Questions, q.Label+" ("+questionKindLabel(q.Kind)+requiredSuffix(q.Required)+")")

@@ -130,7 +130,7 @@ func newRegistrantRow(r *models.Registration, labels map[int64]string, csrf, bac
 	row := RegistrantRow{
 		Name: r.Name, Email: r.Email, Organisation: r.Organisation, JobTitle: r.JobTitle,
 		Status: string(r.Status), StatusLabel: registrationStatusLabel(r.Status),
-		Registered: formatStamp(r.CreatedAt), Attended: formatStampPtr(r.AttendedAt, ""),
+		Registered: formatStamp(r.CreatedAt), Attended: attendanceLabel(r),
 	}
 	if r.Session != nil {
 		v := NewSessionView(*r.Session, now)
@@ -148,7 +148,7 @@ func newRegistrantRow(r *models.Registration, labels map[int64]string, csrf, bac
 	}
 	switch r.Status {
 	case models.RegistrationConfirmed:
-		if r.AttendedAt == nil {
+		if r.Attendance != models.AttendanceAttended {
 			row.Actions = append(row.Actions, act("/attended", "Mark attended", ": ", "yes", false))
 		} else {
 			row.Actions = append(row.Actions, act("/attended", "Not attended", ": ", "no", false))
@@ -164,6 +164,29 @@ func newRegistrantRow(r *models.Registration, labels map[int64]string, csrf, bac
 		row.Actions = append(row.Actions, cancel)
 	}
 	return row
+}
+
+// attendanceLabel says what is known of a registrant's attending, for the
+// list; empty when nothing is.
+func attendanceLabel(r *models.Registration) string {
+	var label string
+	switch r.Attendance {
+	case models.AttendanceAttended:
+		label = "Attended"
+		if r.AttendedMinutes != nil {
+			label += ", " + strconv.Itoa(*r.AttendedMinutes) + " min"
+		} else if r.AttendedAt != nil {
+			label += " " + formatStamp(*r.AttendedAt)
+		}
+	case models.AttendanceAbsent:
+		label = "Absent"
+	case models.AttendanceOnDemand:
+		label = "Watched on demand"
+	}
+	if r.OnDemand {
+		label = strings.TrimPrefix(label+"; registered for the replay", "; ")
+	}
+	return label
 }
 
 func registrationStatusLabel(s models.RegistrationStatus) string {

@@ -37,7 +37,7 @@ func TestAdminPages_Render(t *testing.T) {
 	pages := map[string][]any{
 		PageAdminDashboard: {DashboardPage{}, NewDashboardPage(frame, []models.SessionOverview{{Session: sess}}, days, OutboxHealth{Failed: 1, Stuck: true}, now)},
 		PageAdminPanels:    {PanelsPage{}, NewPanelsPage(frame, []models.PanelSummary{{Panel: *panel, NextSession: &sess}}, now)},
-		PageAdminPanel:     {AdminPanelPage{}, NewAdminPanelPage(frame, Site{}, panel, now)},
+		PageAdminPanel:     {AdminPanelPage{}, NewAdminPanelPage(frame, Site{}, panel, map[int64]models.AttendanceStats{sess.ID: {Registered: 2, Attended: 1, MedianMinutes: 30}}, now)},
 		PageAdminPanelForm: {PanelFormPage{}, NewPanelFormPage(frame, Site{}, "Edit", "/x", "Save", NewPanelInput(panel), map[string]string{"title": "Enter a title."})},
 		PageAdminQuestions: {QuestionsPage{}, NewQuestionsPage(frame, panel, NewQuestionInputs(panel.Questions), nil)},
 		PageAdminSession:   {RegistrantsPage{}, sessionPage},
