@@ -4,6 +4,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io/fs"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -73,7 +74,7 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 	}
 	sess, panel := reg.Session, reg.Session.Panel
 	when := NewSessionView(*sess, now)
-	wording := emailWording(msg, panel, when)
+	wording := emailWording(msg, panel, when, sess.RecordingURL != "")
 	data := EmailData{
 		Heading: wording.heading, Name: reg.Name, Intro: wording.intro,
 		PanelTitle: panel.Title, PanelURL: site.URL(PanelURL(panel.Slug)),
@@ -128,7 +129,7 @@ type wording struct {
 	join, manage     bool
 }
 
-func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionView) wording {
+func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionView, recording bool) wording {
 	title := panel.Title
 	date := when.Date + " at " + when.Time + " " + when.Zone
 	switch msg.Kind {
@@ -140,13 +141,13 @@ func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionVi
 		f := panel.FollowUps
 		return wording{orText(f.ThanksSubject, "Thank you for attending: "+title), "Thank you for attending",
 			paragraphsOr(f.ThanksText, "Thank you for joining "+title+". We hope you found it worthwhile.",
-				"If you would like to watch it again or share it with a colleague, the recording is below when available."),
+				ifText(recording, "To watch it again, or to share it with a colleague, use the recording's link below.")),
 			false, false}
 	case models.KindFollowUpAbsent:
 		f := panel.FollowUps
 		return wording{orText(f.MissedSubject, "Sorry we missed you: "+title), "Sorry we missed you",
 			paragraphsOr(f.MissedText, "We're sorry you couldn't join "+title+" on "+date+".",
-				"The good news: you can still catch up with the recording, below when available."),
+				ifText(recording, "The good news: you can still catch up with the recording, with the link below.")),
 			false, false}
 	case models.KindConfirmation:
 		return wording{"You're registered: " + title, "Your place is confirmed", []string{
@@ -193,11 +194,19 @@ func orText(text, fallback string) string {
 	return text
 }
 
+// ifText is text when cond holds, else empty.
+func ifText(cond bool, text string) string {
+	if cond {
+		return text
+	}
+	return ""
+}
+
 // paragraphsOr splits the organizer's text at blank lines, or gives the
-// default paragraphs when it is empty.
+// default paragraphs (the non-empty ones) when it is empty.
 func paragraphsOr(text string, defaults ...string) []string {
 	if text == "" {
-		return defaults
+		return slices.DeleteFunc(defaults, func(p string) bool { return p == "" })
 	}
 	var out []string
 	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
