@@ -1166,3 +1166,32 @@ func TestRegister_WaitlistedAfterTheEndBecomesAReplayRegistration(t *testing.T) 
 		t.Fatalf("links = %+v, %v; want the replay link only", links, err)
 	}
 }
+
+// The home page's list keeps a panel whose replay is offered, after the
+// panels still to come, and drops it when the offer ends.
+func TestUpcomingPanels_ListsReplaysAfterWhatIsToCome(t *testing.T) {
+	s, clock := newTestStore(t)
+	p, sess := afterLivePanel(t, s, 10, false)
+	ctx := context.Background()
+	end := sess.EndsAt()
+	until := end.Add(48 * time.Hour)
+	clock.Set(end.Add(time.Hour))
+	if got, err := s.UpcomingPanels(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("after the end without a recording: %d listed, %v; want none", len(got), err)
+	}
+	if _, err := s.EditSession(ctx, sess.ID, func(cur *Session) SessionUpdate {
+		upd := sessionUpdateOf(cur)
+		upd.RecordingURL, upd.OnDemandUntil = recordingURL, &until
+		return upd
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.UpcomingPanels(ctx)
+	if err != nil || len(got) != 1 || got[0].Panel.ID != p.ID || !got[0].NextSession.OnDemand(clock.Now()) {
+		t.Fatalf("with a recording: %+v, %v; want the panel with its session on demand", got, err)
+	}
+	clock.Set(until)
+	if got, err := s.UpcomingPanels(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("once the offer ended: %d listed, %v; want none", len(got), err)
+	}
+}

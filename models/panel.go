@@ -221,29 +221,40 @@ func (s *Store) CountPanels(ctx context.Context) (int64, error) {
 }
 
 // UpcomingPanels lists published panels that have a scheduled session still
-// to end, each with its next such session, soonest first.
+// to end, each with its next such session, soonest first; then the panels
+// with nothing to come whose replay is offered, each with its latest
+// session on demand, newest first.
 func (s *Store) UpcomingPanels(ctx context.Context) ([]PanelListing, error) {
+	now := s.Now()
 	var sessions []Session
 	err := s.read.WithContext(ctx).
 		Joins("Panel").
 		Where(`"Panel".status = ? AND sessions.status = ?`, PanelPublished, SessionScheduled).
-		Where("sessions.starts_at > ?", s.Now().Add(-maxSessionDuration)).
+		Where(`sessions.starts_at > ? OR (sessions.recording_url <> '' AND
+			(sessions.on_demand_until IS NULL OR sessions.on_demand_until > ?))`, now.Add(-maxSessionDuration), now).
 		Order("sessions.starts_at, sessions.id").
 		Find(&sessions).Error
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
 	seen := map[int64]bool{}
-	var out []PanelListing
+	var out, replays []PanelListing
 	for _, sess := range sessions {
-		if seen[sess.PanelID] || !sess.EndsAt().After(now) || sess.Panel == nil {
+		if seen[sess.PanelID] || sess.Ended(now) || sess.Panel == nil {
 			continue
 		}
 		seen[sess.PanelID] = true
 		out = append(out, PanelListing{Panel: *sess.Panel, NextSession: sess})
 	}
-	return out, nil
+	for i := len(sessions) - 1; i >= 0; i-- {
+		sess := sessions[i]
+		if seen[sess.PanelID] || !sess.OnDemand(now) || sess.Panel == nil {
+			continue
+		}
+		seen[sess.PanelID] = true
+		replays = append(replays, PanelListing{Panel: *sess.Panel, NextSession: sess})
+	}
+	return append(out, replays...), nil
 }
 
 // PublishedPanel returns the published panel with this slug, with its

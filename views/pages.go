@@ -23,6 +23,8 @@ type Page struct {
 type IndexPage struct {
 	Page
 	Panels []PanelCard
+	// OnDemand are past panels whose recording can be watched.
+	OnDemand []PanelCard
 }
 
 // PanelCard is one panel in the list on the home page.
@@ -172,10 +174,15 @@ func NewIndexPage(listings []models.PanelListing, now time.Time) IndexPage {
 		Description: "Free panel discussions and webinars: reserve your place.",
 	}}
 	for _, l := range listings {
-		page.Panels = append(page.Panels, PanelCard{
+		card := PanelCard{
 			URL: PanelURL(l.Panel.Slug), Title: l.Panel.Title, Format: l.Panel.Format,
 			Summary: l.Panel.Summary, NextSession: NewSessionView(l.NextSession, now),
-		})
+		}
+		if l.NextSession.OnDemand(now) {
+			page.OnDemand = append(page.OnDemand, card)
+		} else {
+			page.Panels = append(page.Panels, card)
+		}
 	}
 	return page
 }
@@ -188,8 +195,11 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 		onDemand = onDemand && s.OnDemand(now)
 	}
 	cta := "Reserve your free place"
-	if onDemand {
+	switch {
+	case onDemand:
 		cta = "Watch on demand"
+	case len(open) == 0 && len(p.Sessions) == 0 && p.Ended > 0:
+		cta = "Registration closed"
 	}
 	form.Submit = cta
 	form.Action = PanelURL(p.Slug) + "/register"
