@@ -34,7 +34,7 @@ func sessionInput(c *fiber.Ctx) views.SessionInput {
 		Duration: formText(c, "duration_minutes"), Capacity: formText(c, "capacity"),
 		Waitlist: c.FormValue("waitlist") != "", JoinURL: formText(c, "join_url"), Venue: formText(c, "venue"),
 		ClosesDate: formText(c, "closes_date"), ClosesTime: formText(c, "closes_time"),
-		RecordingURL: formText(c, "recording_url"),
+		RecordingURL: formText(c, "recording_url"), ZoomWebinarID: formText(c, "zoom_webinar_id"),
 		OnDemandDate: formText(c, "on_demand_date"), OnDemandTime: formText(c, "on_demand_time"),
 	}
 }

@@ -230,6 +230,7 @@ type apiSessionInput struct {
 	RegistrationClosesAt *apiTime `json:"registration_closes_at"`
 	RecordingURL         string   `json:"recording_url"`
 	OnDemandUntil        *apiTime `json:"on_demand_until"`
+	ZoomWebinarID        string   `json:"zoom_webinar_id"`
 }
 
 func (in *apiSessionInput) toModel() models.Session {
@@ -237,7 +238,7 @@ func (in *apiSessionInput) toModel() models.Session {
 		StartsAt: in.StartsAt.Time, DurationMinutes: in.DurationMinutes, TimeZone: in.TimeZone,
 		Capacity: in.Capacity, Waitlist: in.Waitlist, JoinURL: in.JoinURL, Venue: in.Venue,
 		RegistrationClosesAt: in.RegistrationClosesAt.ptr(), RecordingURL: in.RecordingURL,
-		OnDemandUntil: in.OnDemandUntil.ptr(),
+		OnDemandUntil: in.OnDemandUntil.ptr(), ZoomWebinarID: in.ZoomWebinarID,
 	}
 }
 
@@ -254,6 +255,7 @@ type apiSessionPatch struct {
 	RegistrationClosesAt patchField[*apiTime] `json:"registration_closes_at"`
 	RecordingURL         patchField[string]   `json:"recording_url"`
 	OnDemandUntil        patchField[*apiTime] `json:"on_demand_until"`
+	ZoomWebinarID        patchField[string]   `json:"zoom_webinar_id"`
 }
 
 // update is the session's full update: its current fields with the patch's.
@@ -261,12 +263,13 @@ func (in *apiSessionPatch) update(s *models.Session) models.SessionUpdate {
 	upd := models.SessionUpdate{
 		StartsAt: s.StartsAt, DurationMinutes: s.DurationMinutes, TimeZone: s.TimeZone, Capacity: s.Capacity,
 		Waitlist: s.Waitlist, JoinURL: s.JoinURL, Venue: s.Venue, RegistrationClosesAt: s.RegistrationClosesAt,
-		RecordingURL: s.RecordingURL, OnDemandUntil: s.OnDemandUntil,
+		RecordingURL: s.RecordingURL, OnDemandUntil: s.OnDemandUntil, ZoomWebinarID: s.ZoomWebinarID,
 	}
 	if in.OnDemandUntil.Set {
 		upd.OnDemandUntil = in.OnDemandUntil.Value.ptr()
 	}
 	in.RecordingURL.apply(&upd.RecordingURL)
+	in.ZoomWebinarID.apply(&upd.ZoomWebinarID)
 	if in.StartsAt.Set {
 		upd.StartsAt = in.StartsAt.Value.Time
 	}

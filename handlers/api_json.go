@@ -95,6 +95,7 @@ type sessionJSON struct {
 	Sequence             int     `json:"sequence"`
 	RecordingURL         string  `json:"recording_url"`
 	OnDemandUntil        *string `json:"on_demand_until"`
+	ZoomWebinarID        string  `json:"zoom_webinar_id"`
 	FollowUpsQueuedAt    *string `json:"follow_ups_queued_at"`
 	AttendanceImported   *string `json:"attendance_imported_at"`
 }

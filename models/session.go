@@ -56,6 +56,9 @@ type Session struct {
 	OnDemandUntil *time.Time
 	// AttendanceImportedAt is when an attendance report was last applied.
 	AttendanceImportedAt *time.Time
+	// ZoomWebinarID is the Zoom webinar (or meeting) the session runs on,
+	// digits only, to match Zoom's live participant events; "" when none.
+	ZoomWebinarID string
 	// FollowUpsQueuedAt is when the follow-up emails were queued; nil until then.
 	FollowUpsQueuedAt *time.Time
 	CreatedAt         time.Time
@@ -173,6 +176,9 @@ var (
 	zoneName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`)
 )
 
+// zoomID is a Zoom webinar or meeting ID once its spaces are gone, or "".
+var zoomID = regexp.MustCompile(`^([0-9]{9,12})?$`)
+
 var errBadZone = &ValidationError{Fields: map[string]string{"time_zone": "Choose a time zone such as Europe/London."}}
 
 // normalise stores times in UTC, truncated to the second.
@@ -189,6 +195,7 @@ func (s *Session) normalise() {
 	if s.Status == "" {
 		s.Status = SessionScheduled
 	}
+	s.ZoomWebinarID = strings.Join(strings.Fields(s.ZoomWebinarID), "")
 }
 
 // validationMessages checks a session's fields, keyed by API field name.
@@ -207,6 +214,8 @@ func (s *Session) validationMessages() map[string]string {
 	v.check(s.JoinURL == "" || validJoinURL(s.JoinURL), "join_url", "Enter a join link starting with https://.")
 	v.check(s.RecordingURL == "" || validJoinURL(s.RecordingURL), "recording_url",
 		"Enter a recording link starting with https://.")
+	v.check(zoomID.MatchString(s.ZoomWebinarID), "zoom_webinar_id",
+		"Enter the Zoom webinar ID: its 9 to 12 digits, as Zoom shows them.")
 	v.check(s.OnDemandUntil == nil || s.OnDemandUntil.After(s.EndsAt()), "on_demand_until",
 		"Offer the replay until a time after the session ends.")
 	v.check(s.OnDemandUntil == nil || !s.OnDemandUntil.After(latestStart), "on_demand_until",

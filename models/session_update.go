@@ -20,6 +20,7 @@ type SessionUpdate struct {
 	RegistrationClosesAt *time.Time
 	RecordingURL         string
 	OnDemandUntil        *time.Time
+	ZoomWebinarID        string
 }
 
 // SessionChangeResult says what a change set in motion.
@@ -56,7 +57,7 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 		next.StartsAt, next.DurationMinutes, next.TimeZone = upd.StartsAt, upd.DurationMinutes, upd.TimeZone
 		next.Capacity, next.Waitlist, next.JoinURL, next.Venue = upd.Capacity, upd.Waitlist, upd.JoinURL, upd.Venue
 		next.RegistrationClosesAt = upd.RegistrationClosesAt
-		next.RecordingURL, next.OnDemandUntil = upd.RecordingURL, upd.OnDemandUntil
+		next.RecordingURL, next.OnDemandUntil, next.ZoomWebinarID = upd.RecordingURL, upd.OnDemandUntil, upd.ZoomWebinarID
 		next.normalise()
 		v := &validator{fields: next.validationMessages()}
 		v.check(next.Capacity == 0 || next.Capacity >= old.SeatsTaken, "capacity",
@@ -74,7 +75,8 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 			"starts_at": next.StartsAt, "duration_minutes": next.DurationMinutes, "time_zone": next.TimeZone,
 			"capacity": next.Capacity, "waitlist": next.Waitlist, "join_url": next.JoinURL, "venue": next.Venue,
 			"registration_closes_at": next.RegistrationClosesAt, "recording_url": next.RecordingURL,
-			"on_demand_until": next.OnDemandUntil, "sequence": next.Sequence, "updated_at": now,
+			"on_demand_until": next.OnDemandUntil, "zoom_webinar_id": next.ZoomWebinarID,
+			"sequence": next.Sequence, "updated_at": now,
 		}).Error; err != nil {
 			return err
 		}

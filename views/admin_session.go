@@ -84,7 +84,7 @@ func NewRescheduleConfirmPage(frame AdminPage, p *models.Panel, s models.Session
 		{"date", in.Date}, {"time", in.Time}, {"time_zone", in.TimeZone}, {"duration_minutes", in.Duration},
 		{"capacity", in.Capacity}, {"waitlist", waitlist}, {"join_url", in.JoinURL}, {"venue", in.Venue},
 		{"closes_date", in.ClosesDate}, {"closes_time", in.ClosesTime}, {"recording_url", in.RecordingURL},
-		{"on_demand_date", in.OnDemandDate}, {"on_demand_time", in.OnDemandTime},
+		{"on_demand_date", in.OnDemandDate}, {"on_demand_time", in.OnDemandTime}, {"zoom_webinar_id", in.ZoomWebinarID},
 	}
 	page.Crumbs = sessionCrumbs(p, s)
 	return page

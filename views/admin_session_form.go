@@ -20,6 +20,7 @@ type SessionInput struct {
 	// RecordingURL is the replay; the on-demand date and time end its offer.
 	RecordingURL               string
 	OnDemandDate, OnDemandTime string
+	ZoomWebinarID              string
 	// DetectZone lets admin.js preselect the organizer\'s own zone on a
 	// panel\'s first session.
 	DetectZone bool
@@ -44,7 +45,7 @@ func NewSessionInput(s models.Session) SessionInput {
 		closes := s.RegistrationClosesAt.In(loc)
 		in.ClosesDate, in.ClosesTime = closes.Format(formDate), closes.Format(formTime)
 	}
-	in.RecordingURL = s.RecordingURL
+	in.RecordingURL, in.ZoomWebinarID = s.RecordingURL, s.ZoomWebinarID
 	if s.OnDemandUntil != nil {
 		until := s.OnDemandUntil.In(loc)
 		in.OnDemandDate, in.OnDemandTime = until.Format(formDate), until.Format(formTime)
@@ -71,7 +72,7 @@ func (in SessionInput) Update() (models.SessionUpdate, error) {
 	upd := models.SessionUpdate{
 		TimeZone: strings.TrimSpace(in.TimeZone), Waitlist: in.Waitlist,
 		JoinURL: strings.TrimSpace(in.JoinURL), Venue: strings.TrimSpace(in.Venue),
-		RecordingURL: strings.TrimSpace(in.RecordingURL),
+		RecordingURL: strings.TrimSpace(in.RecordingURL), ZoomWebinarID: strings.TrimSpace(in.ZoomWebinarID),
 	}
 	errs := map[string]string{}
 	start, err := models.ParseLocalTime(in.Date, in.Time, in.TimeZone)
@@ -111,6 +112,7 @@ func (in SessionInput) Session() (models.Session, error) {
 		StartsAt: upd.StartsAt, DurationMinutes: upd.DurationMinutes, TimeZone: upd.TimeZone,
 		Capacity: upd.Capacity, Waitlist: upd.Waitlist, JoinURL: upd.JoinURL, Venue: upd.Venue,
 		RegistrationClosesAt: upd.RegistrationClosesAt, RecordingURL: upd.RecordingURL, OnDemandUntil: upd.OnDemandUntil,
+		ZoomWebinarID: upd.ZoomWebinarID,
 	}, err
 }
 
@@ -177,7 +179,9 @@ func NewSessionFormPage(frame AdminPage, heading, action, submit, cancelURL stri
 	join.MaxLength, join.Hint = 2000, "For online sessions: the Zoom, Teams or Meet link, starting with https://. Only registrants see it."
 	venue := newField("venue", "Venue", "textarea", in.Venue, errs)
 	venue.Rows, venue.MaxLength, venue.Hint = 2, 500, "For in-person sessions: the address. Give a join link, a venue, or both."
-	page.Where = []Field{join, venue}
+	zoom := newField("zoom_webinar_id", "Zoom webinar ID", "text", in.ZoomWebinarID, errs)
+	zoom.MaxLength, zoom.Hint = 20, "Optional: with Podium's Zoom app set up, Zoom's live join and leave events record attendance."
+	page.Where = []Field{join, venue, zoom}
 
 	closesDate := newField("closes_date", "Registration closes on", "date", in.ClosesDate, errs)
 	closesDate.Hint = "Leave both empty to take registrations until the session starts."
@@ -192,7 +196,7 @@ func NewSessionFormPage(frame AdminPage, heading, action, submit, cancelURL stri
 	page.Recording, page.ReplayUntil = []Field{recording}, []Field{untilDate, untilTime}
 
 	page.Errors = ErrorSummary(errs, "date", "time", "time_zone", "duration_minutes", "capacity", "waitlist",
-		"join_url", "venue", "closes_date", "closes_time", "recording_url", "on_demand_date", "on_demand_time")
+		"join_url", "venue", "zoom_webinar_id", "closes_date", "closes_time", "recording_url", "on_demand_date", "on_demand_time")
 	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
 	return page
 }
