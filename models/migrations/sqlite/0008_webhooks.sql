@@ -65,3 +65,12 @@ CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id);
 -- Zoom's webinar (or meeting) id, to map its live participant events.
 ALTER TABLE sessions ADD COLUMN zoom_webinar_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX sessions_zoom_webinar ON sessions (zoom_webinar_id) WHERE zoom_webinar_id <> '';
+
+-- Zoom's live stays of each registrant, so its join and leave events (which
+-- Zoom retries) add up to attended minutes however often they arrive.
+CREATE TABLE zoom_intervals (
+    registration_id INTEGER NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+    joined_at       TIMESTAMP NOT NULL,
+    left_at         TIMESTAMP,
+    PRIMARY KEY (registration_id, joined_at)
+);
