@@ -19,13 +19,16 @@ func (h *Handlers) importAttendance(c *fiber.Ctx) error {
 		return err
 	}
 	data, err := uploadedReport(c)
-	if err != nil {
-		return err
+	var report *models.AttendanceReport
+	if err == nil {
+		report, err = models.ParseAttendanceReport(data)
 	}
-	report, err := models.ParseAttendanceReport(data)
-	if err != nil {
+	if refused(err) {
 		h.setFlash(c, refusalText(err), true)
 		return c.Redirect(views.AdminSessionURL(p.ID, s.ID), fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return err
 	}
 	apply := c.FormValue("apply") == "yes"
 	res, err := h.store.ImportAttendance(c.UserContext(), s.ID, report, apply)
@@ -59,15 +62,12 @@ func uploadedReport(c *fiber.Ctx) ([]byte, error) {
 	if err != nil {
 		return nil, &models.ValidationError{Fields: map[string]string{"file": "Choose the attendance report file to upload."}}
 	}
-	if fh.Size > models.MaxAttendanceReport {
-		return nil, &models.ValidationError{Fields: map[string]string{"file": "The file is over 10 MB: export the attendees only, as CSV."}}
-	}
 	f, err := fh.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, models.MaxAttendanceReport+1))
+	return io.ReadAll(io.LimitReader(f, models.MaxAttendanceReport+1)) // the parser refuses the extra byte
 }
 
 // refused reports whether err is a refusal the organizer can act on, to be
@@ -87,8 +87,7 @@ func refusalText(err error) string {
 			return msg
 		}
 	}
-	e := models.AsError(err)
-	return e.Message
+	return models.AsError(err).ForOrganizer()
 }
 
 // sendFollowUps answers the session page's "Send follow-ups now".

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"mime"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -48,7 +49,11 @@ func (h *Handlers) apiImportAttendance(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	apply := c.Query("dry_run") != "true"
+	dryRun, err := queryBool(c, "dry_run")
+	if err != nil {
+		return err
+	}
+	apply := !dryRun
 	res, err := h.store.ImportAttendance(c.UserContext(), id, report, apply)
 	if err != nil {
 		return models.NotFoundAs(err, "session", id)
@@ -59,6 +64,20 @@ func (h *Handlers) apiImportAttendance(c *fiber.Ctx) error {
 		h.sessionChanged()
 	}
 	return c.JSON(toAttendanceImportJSON(res, apply))
+}
+
+// queryBool reads a boolean query parameter: absent is false; true and
+// false in any of strconv's spellings; anything else is refused.
+func queryBool(c *fiber.Ctx, name string) (bool, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return false, nil
+	}
+	v, err := strconv.ParseBool(raw)
+	if err != nil {
+		return false, fiber.NewError(fiber.StatusBadRequest, "Give "+name+" as true or false.")
+	}
+	return v, nil
 }
 
 // followUpsQueuedJSON is the answer to "send follow-ups now".

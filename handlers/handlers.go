@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"log/slog"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 
@@ -132,8 +133,8 @@ func New(cfg Config) (*fiber.App, error) {
 		Views:        engine,
 		ErrorHandler: h.handleError,
 		BodyLimit:    bodyLimit,
-		// No form of Podium's is multipart: parsing one only when a handler
-		// asks lets a broken multipart body reach the error handler (and so
+		// Only the attendance upload is multipart: parsing one only when its
+		// handler asks lets a broken multipart body reach the error handler (and so
 		// get problem+json under /api/) instead of failing before routing.
 		DisablePreParseMultipartForm: true,
 		// A public page fits the write buffer, so it leaves in one write.
@@ -160,12 +161,16 @@ func New(cfg Config) (*fiber.App, error) {
 	return app, nil
 }
 
+// uploadPath matches the attendance report uploads' paths exactly: the API's
+// and the admin session page's.
+var uploadPath = regexp.MustCompile(`^/(api/v1/sessions/[^/]+|admin/panels/[^/]+/sessions/[^/]+)/attendance$`)
+
 // uploadLimit lets the attendance report uploads have bodies up to
 // uploadBodyLimit; every other request keeps bodyLimit, refused from its
 // Content-Length before the body is read.
 func uploadLimit(header *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	path, _, _ := bytes.Cut(header.RequestURI(), []byte("?"))
-	if header.IsPost() && bytes.HasSuffix(path, []byte("/attendance")) {
+	if header.IsPost() && uploadPath.Match(path) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: uploadBodyLimit}
 	}
 	return fasthttp.RequestConfig{}

@@ -147,5 +147,6 @@ func writeAttendance(tx *gorm.DB, sessionID int64, updates map[attendanceUpdate]
 			}
 		}
 	}
-	return tx.Model(&Session{}).Where("id = ?", sessionID).Update("attendance_imported_at", now).Error
+	_, err := execSQL(tx, "UPDATE sessions SET attendance_imported_at = ?, updated_at = ? WHERE id = ?", now, now, sessionID)
+	return err
 }

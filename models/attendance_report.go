@@ -53,6 +53,8 @@ const (
 	reportFormats     = ` Podium reads Zoom webinar attendee reports, Zoom participant exports, GoTo Webinar attendee reports, Microsoft Teams attendance reports, and CSV files with a column headed "Email" (and, if you like, "Minutes").`
 	msgReportTooLarge = "The file is over 10 MB. Export the attendance report of this one session only, and upload it again."
 	msgReportEmpty    = "The file is empty. Export the attendance report again and upload the CSV file."
+	// msgReportNoAttendees refuses a report whose attendee list has no rows.
+	msgReportNoAttendees = "The file lists no attendees. Check that you exported the attendee report of the right session, after it ended."
 	msgReportExcel    = `This looks like an Excel workbook. Open it and save or download it as "CSV UTF-8", then upload that file.`
 	msgReportBinary   = "This does not look like a CSV or text file." + reportFormats
 	msgReportNotUTF8  = `The file is not UTF-8 text. Export it again from the webinar tool, or in Excel choose Save As and "CSV UTF-8 (Comma delimited)", and upload that file.`
@@ -406,6 +408,10 @@ func (rr *reportReader) finish() (*AttendanceReport, error) {
 			return nil, refuseReport(msgZoomMeetings)
 		}
 		return nil, refuseReport(msgReportNoList)
+	}
+	if len(rr.report.Attendees) == 0 {
+		// Applied, a list of nobody would mark every registrant absent.
+		return nil, refuseReport(msgReportNoAttendees)
 	}
 	for i, s := range rr.seconds {
 		rr.report.Attendees[i].Minutes = (s + 30) / 60

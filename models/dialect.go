@@ -28,10 +28,11 @@ type dialect interface {
 	// address took a place meanwhile, and then nothing but the seat is
 	// written.
 	writeSignUp(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err error)
-	// claimDue picks the ids of up to limit outbox messages to deliver:
-	// those whose lease ran out (their sender died), then queued ones due
-	// at now, oldest due first. The caller marks them sending in tx.
-	claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64, error)
+	// claimDue picks the ids of up to limit rows of a delivery queue
+	// (outbox_messages, webhook_deliveries) to deliver: those whose lease
+	// ran out (their sender died), then queued ones due at now, oldest due
+	// first. The caller marks them sending in tx.
+	claimDue(tx *gorm.DB, queue deliveryQueue, now time.Time, limit int) ([]int64, error)
 	// releasesAtStart says whether messages left in "sending" belong to no
 	// live process when this one starts: true with SQLite's one process per
 	// file, false with several instances on one PostgreSQL, where a dead
@@ -112,21 +113,31 @@ func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
 // One process serves a SQLite file: there is nobody to tell.
 func (sqliteDialect) listen(context.Context, *Store) error { return nil }
 
-func (sqliteDialect) claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64, error) {
+func (sqliteDialect) claimDue(tx *gorm.DB, queue deliveryQueue, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
-	err := tx.Model(&OutboxMessage{}).Where("status = ? AND lease_until < ?", OutboxSending, now).
+	err := tx.Table(string(queue)).Where("status = ? AND lease_until < ?", OutboxSending, now).
 		Order("id").Limit(limit).Pluck("id", &ids).Error
 	if err != nil || len(ids) >= limit {
 		return ids, err
 	}
 	var due []int64
-	err = dueMessages(tx, now, limit-len(ids), &due).Error
+	err = dueRows(tx, queue, now, limit-len(ids), &due).Error
 	return append(ids, due...), err
 }
 
-// dueMessages plucks the ids of up to limit queued messages due at now.
-func dueMessages(tx *gorm.DB, now time.Time, limit int, ids *[]int64) *gorm.DB {
-	return tx.Model(&OutboxMessage{}).Where("status = ? AND next_attempt_at <= ?", OutboxQueued, now).
+// deliveryQueue is a table of deliveries with the columns status ('queued',
+// 'sending', …), next_attempt_at and lease_until.
+type deliveryQueue string
+
+// Podium's delivery queues.
+const (
+	mailQueue    deliveryQueue = "outbox_messages"
+	webhookQueue deliveryQueue = "webhook_deliveries"
+)
+
+// dueRows plucks the ids of up to limit queued rows due at now.
+func dueRows(tx *gorm.DB, queue deliveryQueue, now time.Time, limit int, ids *[]int64) *gorm.DB {
+	return tx.Table(string(queue)).Where("status = ? AND next_attempt_at <= ?", OutboxQueued, now).
 		Order("next_attempt_at, id").Limit(limit).Pluck("id", ids)
 }
 
@@ -196,15 +207,15 @@ func (postgresDialect) exclusive(ctx context.Context, db *gorm.DB, key int64, wa
 
 // On PostgreSQL several instances claim at once: FOR UPDATE SKIP LOCKED
 // lets each take rows no other claim holds, without waiting for it.
-func (postgresDialect) claimDue(tx *gorm.DB, now time.Time, limit int) ([]int64, error) {
+func (postgresDialect) claimDue(tx *gorm.DB, queue deliveryQueue, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
-	err := tx.Raw(`SELECT id FROM outbox_messages WHERE status = ? AND lease_until < ?
+	err := tx.Raw(`SELECT id FROM `+string(queue)+` WHERE status = ? AND lease_until < ?
 		ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, OutboxSending, now, limit).Scan(&ids).Error
 	if err != nil || len(ids) >= limit {
 		return ids, err
 	}
 	var due []int64
-	err = tx.Raw(`SELECT id FROM outbox_messages WHERE status = ? AND next_attempt_at <= ?
+	err = tx.Raw(`SELECT id FROM `+string(queue)+` WHERE status = ? AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, OutboxQueued, now, limit-len(ids)).Scan(&due).Error
 	return append(ids, due...), err
 }

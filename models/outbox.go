@@ -127,7 +127,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
 		var err error
-		ids, err = s.dialect.claimDue(tx, now, limit)
+		ids, err = s.dialect.claimDue(tx, mailQueue, now, limit)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

@@ -400,7 +400,7 @@ func TestOutbox_ClaimWalksTheDueIndexWithoutSorting(t *testing.T) {
 	s, _ := newTestStore(t)
 	query := s.write.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var ids []int64
-		return dueMessages(tx, testNow, 25, &ids)
+		return dueRows(tx, mailQueue, testNow, 25, &ids)
 	})
 	var plan []struct {
 		Detail string
