@@ -55,13 +55,13 @@ const (
 	msgReportEmpty    = "The file is empty. Export the attendance report again and upload the CSV file."
 	// msgReportNoAttendees refuses a report whose attendee list has no rows.
 	msgReportNoAttendees = "The file lists no attendees. Check that you exported the attendee report of the right session, after it ended."
-	msgReportExcel    = `This looks like an Excel workbook. Open it and save or download it as "CSV UTF-8", then upload that file.`
-	msgReportBinary   = "This does not look like a CSV or text file." + reportFormats
-	msgReportNotUTF8  = `The file is not UTF-8 text. Export it again from the webinar tool, or in Excel choose Save As and "CSV UTF-8 (Comma delimited)", and upload that file.`
-	msgReportNoList   = "We could not find a list of attendees in this file." + reportFormats
-	msgZoomMeetings   = "This is Zoom's list of meetings, not the participants of one meeting. In Zoom's usage report, click the number of participants of the meeting and export that list."
-	msgTeamsClassic   = "This is an older Microsoft Teams attendance list, which has no email addresses. Download the attendance report from the meeting's Attendance tab instead: it has an Email column."
-	msgReportTooMany  = "The file lists more than 200,000 people, more than Podium takes from one report."
+	msgReportExcel       = `This looks like an Excel workbook. Open it and save or download it as "CSV UTF-8", then upload that file.`
+	msgReportBinary      = "This does not look like a CSV or text file." + reportFormats
+	msgReportNotUTF8     = `The file is not UTF-8 text. Export it again from the webinar tool, or in Excel choose Save As and "CSV UTF-8 (Comma delimited)", and upload that file.`
+	msgReportNoList      = "We could not find a list of attendees in this file." + reportFormats
+	msgZoomMeetings      = "This is Zoom's list of meetings, not the participants of one meeting. In Zoom's usage report, click the number of participants of the meeting and export that list."
+	msgTeamsClassic      = "This is an older Microsoft Teams attendance list, which has no email addresses. Download the attendance report from the meeting's Attendance tab instead: it has an Email column."
+	msgReportTooMany     = "The file lists more than 200,000 people, more than Podium takes from one report."
 )
 
 // ParseAttendanceReport reads a webinar tool's attendance export. It finds
