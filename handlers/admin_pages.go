@@ -63,6 +63,16 @@ func (h *Handlers) adminPages(r fiber.Router) {
 	r.Get("/tokens", h.requireOwner, h.listTokens)
 	r.Post("/tokens", h.requireOwner, h.createToken)
 	r.Post("/tokens/:id/revoke", h.requireOwner, h.revokeToken)
+
+	r.Get("/webhooks", h.requireOwner, h.listWebhooks)
+	r.Post("/webhooks", h.requireOwner, h.createWebhook)
+	r.Get("/webhooks/:id", h.requireOwner, h.showWebhook)
+	r.Post("/webhooks/:id/test", h.requireOwner, h.testWebhook)
+	r.Post("/webhooks/:id/rotate", h.requireOwner, h.rotateWebhook)
+	r.Post("/webhooks/:id/enable", h.requireOwner, h.setWebhookActive(true))
+	r.Post("/webhooks/:id/disable", h.requireOwner, h.setWebhookActive(false))
+	r.Post("/webhooks/:id/delete", h.requireOwner, h.deleteWebhook)
+	r.Post("/webhooks/:id/deliveries/:did/replay", h.requireOwner, h.replayWebhook)
 }
 
 // adminFrame is the head and foot of an admin page for the signed-in

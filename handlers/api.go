@@ -34,6 +34,17 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Get("/sessions/:id/registrations", h.apiListRegistrations)
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)
 	api.Post("/registrations/:id/cancel", h.apiCancelRegistration)
+
+	hooks := api.Group("/webhooks", requireOwnerToken)
+	hooks.Get("", h.apiListWebhooks)
+	hooks.Post("", h.apiCreateWebhook)
+	hooks.Get("/:id", h.apiShowWebhook)
+	hooks.Patch("/:id", h.apiUpdateWebhook)
+	hooks.Delete("/:id", h.apiDeleteWebhook)
+	hooks.Post("/:id/rotate-secret", h.apiRotateWebhookSecret)
+	hooks.Post("/:id/test", h.apiTestWebhook)
+	hooks.Get("/:id/deliveries", h.apiWebhookDeliveries)
+	hooks.Post("/:id/deliveries/:delivery_id/replay", h.apiReplayWebhookDelivery)
 }
 
 // Page sizes of API lists.

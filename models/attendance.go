@@ -190,7 +190,10 @@ func (s *Store) SetAttended(ctx context.Context, id int64, attended bool) error 
 		default:
 			values["attendance"] = AttendanceUnknown
 		}
-		return tx.Model(&Registration{}).Where("id = ?", id).Updates(values).Error
+		if err := tx.Model(&Registration{}).Where("id = ?", id).Updates(values).Error; err != nil {
+			return err
+		}
+		return registrationEvent(tx, now, EventAttendanceRecorded, id)
 	})
 }
 

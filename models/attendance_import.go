@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -147,6 +148,14 @@ func writeAttendance(tx *gorm.DB, sessionID int64, updates map[attendanceUpdate]
 			}
 		}
 	}
-	_, err := execSQL(tx, "UPDATE sessions SET attendance_imported_at = ?, updated_at = ? WHERE id = ?", now, now, sessionID)
-	return err
+	if _, err := execSQL(tx, "UPDATE sessions SET attendance_imported_at = ?, updated_at = ? WHERE id = ?",
+		now, now, sessionID); err != nil {
+		return err
+	}
+	var ids []int64
+	for _, batch := range updates {
+		ids = append(ids, batch...)
+	}
+	slices.Sort(ids)
+	return registrationEvents(tx, now, EventAttendanceRecorded, ids)
 }

@@ -188,7 +188,10 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		res.Full = !res.Registration.OnDemand && (res.Registration.Status == RegistrationWaitlisted ||
 			(sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity))
 		res.Registration.Answers = answers
-		return saveAnswers(tx, res.Registration.ID, answers)
+		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil || !target.webhooks {
+			return err
+		}
+		return registrationEvent(tx, now, EventRegistrationCreated, res.Registration.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -335,6 +338,7 @@ type signUpTarget struct {
 	panelPublished bool
 	panelQuestions int   // how many custom questions the panel asks
 	heldBy         int64 // the registration holding the address's place, or 0
+	webhooks       bool  // an endpoint wants registration.created
 	nextID         int64 // the new registration's reserved id (dialect.signUpNextID), or 0
 }
 
@@ -355,10 +359,11 @@ func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signU
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
 		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled'),
-		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, id).
+		EXISTS (SELECT 1 FROM webhook_endpoints WHERE `+wantsTypeSQL+`),
+		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, typePattern(EventRegistrationCreated), id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &t.RecordingURL, &onDemandUntil,
-			&panelStatus, &t.panelQuestions, &heldBy, &t.nextID)
+			&panelStatus, &t.panelQuestions, &heldBy, &t.webhooks, &t.nextID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -542,6 +547,9 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 			return err
 		}
 		reg.Status, reg.CancelledAt = RegistrationCancelled, &now
+		if err := registrationEvent(tx, now, EventRegistrationCancelled, reg.ID); err != nil {
+			return err
+		}
 		notice := OutboxMessage{RegistrationID: reg.ID, Kind: KindCancellation}
 		if wasConfirmed {
 			// Above every REQUEST sent for this session so far.
@@ -596,9 +604,12 @@ func promote(tx *gorm.DB, reg *Registration, sequence int, now time.Time) (bool,
 	if err := tx.Model(reg).Updates(map[string]any{"status": reg.Status, "updated_at": now}).Error; err != nil {
 		return false, err
 	}
-	return true, enqueueWithToken(tx, now, reg, OutboxMessage{
+	if err := enqueueWithToken(tx, now, reg, OutboxMessage{
 		Kind: KindPromoted, CalendarMethod: CalendarRequest, Sequence: sequence,
-	})
+	}); err != nil {
+		return false, err
+	}
+	return true, registrationEvent(tx, now, EventRegistrationPromoted, reg.ID)
 }
 
 // RegistrationCounts counts a session's registrations by status.

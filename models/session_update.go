@@ -85,9 +85,11 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 				return err
 			}
 		}
-		res.Promoted, err = fillFreedSeats(tx, &next, now)
+		if res.Promoted, err = fillFreedSeats(tx, &next, now); err != nil {
+			return err
+		}
 		res.Session = next
-		return err
+		return sessionEvent(tx, now, EventSessionUpdated, id)
 	})
 	if err != nil {
 		return nil, err
@@ -116,8 +118,10 @@ func (s *Store) CancelSession(ctx context.Context, id int64) (*SessionChangeResu
 			return err
 		}
 		res.Session = *sess
-		res.Fanout, err = startFanout(tx, now, sess, KindSessionCancelled)
-		return err
+		if res.Fanout, err = startFanout(tx, now, sess, KindSessionCancelled); err != nil {
+			return err
+		}
+		return sessionEvent(tx, now, EventSessionCancelled, id)
 	})
 	if err != nil {
 		return nil, err

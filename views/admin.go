@@ -81,7 +81,8 @@ func NewAdminPage(title string, acc *models.Account, csrfToken, section string, 
 		if acc.Role == models.RoleOwner {
 			nav = append(nav,
 				NavItem{URL: "/admin/accounts", Label: "Accounts", Current: section == SectionAccounts},
-				NavItem{URL: "/admin/tokens", Label: "API tokens", Current: section == SectionTokens})
+				NavItem{URL: "/admin/tokens", Label: "API tokens", Current: section == SectionTokens},
+				NavItem{URL: "/admin/webhooks", Label: "Webhooks", Current: section == SectionWebhooks})
 		}
 	}
 	page.Nav = nav
