@@ -16,6 +16,7 @@ require (
 	github.com/jackc/pgx/v5 v5.10.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/prometheus/client_golang v1.25.0
+	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0
 	github.com/valyala/fasthttp v1.79.0
 	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/crypto v0.58.0

@@ -46,6 +46,9 @@ type Config struct {
 	// InFlight counts the requests being answered, for whoever else needs
 	// to know when the server is busy (the mail worker); nil makes a new one.
 	InFlight *InFlight
+	// ZoomWebhookSecret is the Zoom app's secret token, which signs Zoom's
+	// event notifications; "" turns the Zoom webhook off (zoom.go).
+	ZoomWebhookSecret string
 }
 
 // Handlers holds the dependencies of every route.
@@ -67,6 +70,7 @@ type Handlers struct {
 	ready          func() bool
 	metrics        *Metrics
 	inFlight       *InFlight
+	zoomSecret     string
 }
 
 // Limits of the HTTP layer. bodyLimit is the largest body any route takes
@@ -127,6 +131,7 @@ func New(cfg Config) (*fiber.App, error) {
 		ready:          cfg.Ready,
 		metrics:        cfg.Metrics,
 		inFlight:       cfg.InFlight,
+		zoomSecret:     cfg.ZoomWebhookSecret,
 	}
 	h.headers = securityHeaders(h.secure, cfg.HSTSIncludeSubdomains)
 	app := fiber.New(fiber.Config{

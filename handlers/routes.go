@@ -54,6 +54,7 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Get("/w/:token", h.openWatchLink)
 	app.Get("/unsubscribe/:token", h.showUnsubscribe)
 	app.Post("/unsubscribe/:token", limitBody(smallBodyLimit), h.stopReminders)
+	app.Post("/integrations/zoom/webhook", limitBody(smallBodyLimit*16), h.zoomWebhook)
 
 	tagged := etag.New(etag.Config{Weak: true})
 	// Compressed when asked: the feeds, the OpenAPI document and the API's

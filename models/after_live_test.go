@@ -108,7 +108,8 @@ func offerReplay(t *testing.T, s *Store, sessionID int64, recording string, unti
 func sessionUpdateOf(cur *Session) SessionUpdate {
 	return SessionUpdate{StartsAt: cur.StartsAt, DurationMinutes: cur.DurationMinutes, TimeZone: cur.TimeZone,
 		Capacity: cur.Capacity, Waitlist: cur.Waitlist, JoinURL: cur.JoinURL, Venue: cur.Venue,
-		RegistrationClosesAt: cur.RegistrationClosesAt, RecordingURL: cur.RecordingURL, OnDemandUntil: cur.OnDemandUntil}
+		RegistrationClosesAt: cur.RegistrationClosesAt, RecordingURL: cur.RecordingURL, OnDemandUntil: cur.OnDemandUntil,
+		ZoomWebinarID: cur.ZoomWebinarID}
 }
 
 // attendanceRow is what a registration says of its attendance, in a form

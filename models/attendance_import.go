@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"slices"
 	"sort"
 	"time"
 
@@ -43,11 +42,13 @@ func (s *Store) ImportAttendance(ctx context.Context, sessionID int64, report *A
 			return err
 		}
 		var regs []struct {
-			ID         int64
-			EmailKey   string
-			Attendance Attendance
+			ID               int64
+			EmailKey         string
+			Attendance       Attendance
+			AttendedMinutes  *int
+			AttendanceSource AttendanceSource
 		}
-		err = tx.Model(&Registration{}).Select("id, email_key, attendance").
+		err = tx.Model(&Registration{}).Select("id, email_key, attendance, attended_minutes, attendance_source").
 			Where("session_id = ? AND status = ? AND on_demand = ?", sess.ID, RegistrationConfirmed, false).
 			Scan(&regs).Error
 		if err != nil {
@@ -59,6 +60,7 @@ func (s *Store) ImportAttendance(ctx context.Context, sessionID int64, report *A
 		}
 		matched := make(map[string]bool, len(regs))
 		updates := map[attendanceUpdate][]int64{}
+		var changed []int64 // whose attendance the report changes, for webhooks
 		for _, r := range regs {
 			u := attendanceUpdate{attendance: AttendanceAbsent}
 			if a := inReport[r.EmailKey]; a != nil {
@@ -76,6 +78,10 @@ func (s *Store) ImportAttendance(ctx context.Context, sessionID int64, report *A
 				out.Attended++
 			}
 			updates[u] = append(updates[u], r.ID)
+			if r.Attendance != u.attendance || r.AttendedMinutes == nil || *r.AttendedMinutes != u.minutes ||
+				r.AttendanceSource != SourceReport {
+				changed = append(changed, r.ID)
+			}
 		}
 		for _, a := range report.Attendees {
 			if matched[a.EmailKey] {
@@ -91,7 +97,11 @@ func (s *Store) ImportAttendance(ctx context.Context, sessionID int64, report *A
 		if !apply {
 			return nil
 		}
-		return writeAttendance(tx, sess.ID, updates, s.Now())
+		now := s.Now()
+		if err := writeAttendance(tx, sess.ID, updates, now); err != nil {
+			return err
+		}
+		return registrationEvents(tx, now, EventAttendanceRecorded, changed)
 	}
 	if !apply {
 		return out, work(db)
@@ -135,6 +145,8 @@ type attendanceUpdate struct {
 
 // writeAttendance stores an import's outcomes, a few hundred registrants
 // per statement, and notes the import on the session (follow-ups go sooner).
+// Webhooks hear only of the registrants whose attendance changed, so the
+// same report twice sends nothing the second time.
 func writeAttendance(tx *gorm.DB, sessionID int64, updates map[attendanceUpdate][]int64, now time.Time) error {
 	for u, ids := range updates {
 		for start := 0; start < len(ids); start += streamBatch {
@@ -148,14 +160,7 @@ func writeAttendance(tx *gorm.DB, sessionID int64, updates map[attendanceUpdate]
 			}
 		}
 	}
-	if _, err := execSQL(tx, "UPDATE sessions SET attendance_imported_at = ?, updated_at = ? WHERE id = ?",
-		now, now, sessionID); err != nil {
-		return err
-	}
-	var ids []int64
-	for _, batch := range updates {
-		ids = append(ids, batch...)
-	}
-	slices.Sort(ids)
-	return registrationEvents(tx, now, EventAttendanceRecorded, ids)
+	_, err := execSQL(tx, "UPDATE sessions SET attendance_imported_at = ?, updated_at = ? WHERE id = ?",
+		now, now, sessionID)
+	return err
 }

@@ -324,12 +324,21 @@ func (s *Store) AsBusyDeliverer(ctx context.Context, fn func() error) (bool, err
 // it does nothing: other live instances may hold those messages, and a dead
 // instance's lease runs out instead (ClaimOutbox).
 func (s *Store) ReleaseInFlight(ctx context.Context) (int64, error) {
+	return s.releaseInFlight(ctx, mailQueue)
+}
+
+// ReleaseWebhooksInFlight is ReleaseInFlight for webhook deliveries.
+func (s *Store) ReleaseWebhooksInFlight(ctx context.Context) (int64, error) {
+	return s.releaseInFlight(ctx, webhookQueue)
+}
+
+func (s *Store) releaseInFlight(ctx context.Context, queue deliveryQueue) (int64, error) {
 	if !s.dialect.releasesAtStart() {
 		return 0, nil
 	}
 	var n int64
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		r := tx.Model(&OutboxMessage{}).Where("status = ?", OutboxSending).
+		r := tx.Table(string(queue)).Where("status = ?", OutboxSending).
 			Updates(map[string]any{"status": OutboxQueued, "lease_until": nil, "next_attempt_at": s.Now()})
 		n = r.RowsAffected
 		return r.Error

@@ -118,6 +118,7 @@ func (p *Panel) validate() error {
 		"Use up to five reminders, each between 1 minute and 14 days before the start.")
 	p.FollowUps.check(v)
 	for i := range p.Sessions {
+		p.Sessions[i].normalise()
 		for field, msg := range p.Sessions[i].validationMessages() {
 			v.check(false, fmt.Sprintf("sessions[%d].%s", i, field), msg)
 		}

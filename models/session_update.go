@@ -89,12 +89,26 @@ func (s *Store) EditSession(ctx context.Context, id int64, edit func(*Session) S
 			return err
 		}
 		res.Session = next
+		if !changedFrom(old, &next) {
+			return nil
+		}
 		return sessionEvent(tx, now, EventSessionUpdated, id)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// changedFrom reports whether an edit changed any of the session's fields,
+// so that saving a form untouched tells no webhook.
+func changedFrom(old, next *Session) bool {
+	sameTime := func(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
+	return !old.StartsAt.Equal(next.StartsAt) || old.DurationMinutes != next.DurationMinutes ||
+		old.TimeZone != next.TimeZone || old.Capacity != next.Capacity || old.Waitlist != next.Waitlist ||
+		old.JoinURL != next.JoinURL || old.Venue != next.Venue || old.RecordingURL != next.RecordingURL ||
+		old.ZoomWebinarID != next.ZoomWebinarID || !sameTime(old.RegistrationClosesAt, next.RegistrationClosesAt) ||
+		!sameTime(old.OnDemandUntil, next.OnDemandUntil)
 }
 
 // CancelSession cancels a session: it raises the sequence and sends every

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -112,15 +113,16 @@ func (in *WebhookInput) validate() error {
 	in.URL, in.Description = strings.TrimSpace(in.URL), strings.TrimSpace(in.Description)
 	v := &validator{}
 	u, err := url.Parse(in.URL)
-	v.check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+	v.check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != "" && u.User == nil &&
 		len(in.URL) <= maxWebhookURL && isPlainLine(in.URL) && !strings.ContainsAny(in.URL, " \t"),
 		"url", "Enter the endpoint's address, starting with https:// (or http://).")
-	v.check(len(in.Description) <= maxWebhookDescription && isPlainLine(in.Description), "description",
+	v.check(utf8.RuneCountInString(in.Description) <= maxWebhookDescription && isPlainLine(in.Description), "description",
 		"Keep the description to one line of at most 200 characters.")
 	for _, t := range in.EventTypes {
 		v.check(slices.Contains(WebhookEventTypes, t), "event_types",
 			"Choose event types among "+strings.Join(WebhookEventTypes, ", ")+".")
 	}
+	in.EventTypes = slices.Clone(in.EventTypes) // the caller's slice stays as it was
 	slices.Sort(in.EventTypes)
 	in.EventTypes = slices.Compact(in.EventTypes)
 	return v.err()
@@ -264,7 +266,8 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id int64) error {
 }
 
 // RotateWebhookSecret gives an endpoint a new secret, returned this once;
-// the old one keeps signing beside it for 24 hours.
+// the old one keeps signing beside it for 24 hours. Only one old secret is
+// kept: rotating again within the day retires the first at once.
 func (s *Store) RotateWebhookSecret(ctx context.Context, id int64) (*WebhookEndpoint, string, error) {
 	secret := newWebhookSecret()
 	sealed, err := s.sealSecret(secret)

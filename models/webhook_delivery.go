@@ -172,9 +172,6 @@ type WebhookDelivery struct {
 	Secrets   []string
 	EventType string
 	Body      []byte
-	// Active is false when the endpoint was turned off since the delivery
-	// was queued: it is recorded as failed without being sent.
-	Active bool
 }
 
 // MessageID is the webhook-id header: the event's, the same on every
@@ -191,7 +188,15 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 		if ids, err = s.dialect.claimDue(tx, webhookQueue, now, limit); err != nil || len(ids) == 0 {
 			return err
 		}
-		return tx.Table(string(webhookQueue)).Where("id IN ?", ids).Updates(map[string]any{
+		// An endpoint turned off since (by its owner, a 410 or three days
+		// of failures) gets nothing more: its deliveries fail unsent, and
+		// the owner can send them again once it is back on.
+		off := "endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = FALSE)"
+		if err := tx.Table(string(webhookQueue)).Where("id IN ?", ids).Where(off).
+			Updates(map[string]any{"status": OutboxFailed, "lease_until": nil}).Error; err != nil {
+			return err
+		}
+		return tx.Table(string(webhookQueue)).Where("id IN ?", ids).Not(off).Updates(map[string]any{
 			"status": OutboxSending, "lease_until": now.Add(lease), "attempts": gorm.Expr("attempts + 1"),
 		}).Error
 	})
@@ -207,10 +212,10 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 	err = s.read.WithContext(ctx).Table("webhook_deliveries d").
 		Select(`d.id, d.endpoint_id, d.event_id, d.attempts, e.type, e.body, p.id AS ep_id, p.url AS ep_url,
 			p.secret AS ep_secret, p.previous_secret AS ep_previous_secret,
-			p.previous_secret_until AS ep_previous_secret_until, p.active AS ep_active`).
+			p.previous_secret_until AS ep_previous_secret_until`).
 		Joins("JOIN webhook_events e ON e.id = d.event_id").
 		Joins("JOIN webhook_endpoints p ON p.id = d.endpoint_id").
-		Where("d.id IN ?", ids).Order("d.id").Scan(&rows).Error
+		Where("d.id IN ? AND d.status = ?", ids, OutboxSending).Order("d.id").Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +226,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 			return nil, err
 		}
 		out = append(out, WebhookDelivery{ID: r.ID, EndpointID: r.EndpointID, EventID: r.EventID, Attempts: r.Attempts,
-			URL: r.WebhookEndpoint.URL, Secrets: secrets, EventType: r.Type, Body: []byte(r.Body), Active: r.WebhookEndpoint.Active})
+			URL: r.WebhookEndpoint.URL, Secrets: secrets, EventType: r.Type, Body: []byte(r.Body)})
 	}
 	return out, nil
 }
@@ -244,7 +249,9 @@ type WebhookResult struct {
 }
 
 // Succeeded reports a 2xx.
-func (r WebhookResult) Succeeded() bool { return r.Err == "" && r.StatusCode >= 200 && r.StatusCode < 300 }
+func (r WebhookResult) Succeeded() bool {
+	return r.Err == "" && r.StatusCode >= 200 && r.StatusCode < 300
+}
 
 // webhookRetries are the waits after each failed attempt: Standard
 // Webhooks' schedule (5 seconds, 5 minutes, 30 minutes, 2, 5, 10 and 10
@@ -270,9 +277,7 @@ func nextWebhookAttempt(now time.Time, attempts int, retryAfter time.Duration) (
 	}
 	wait := webhookRetries[attempts-1]
 	wait += time.Duration(rand.Int64N(int64(wait)/10 + 1))
-	if retryAfter > wait {
-		wait = min(retryAfter, maxRetryAfter)
-	}
+	wait = max(wait, min(retryAfter, maxRetryAfter))
 	return now.Add(wait), true
 }
 

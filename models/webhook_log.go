@@ -18,6 +18,9 @@ type WebhookHealth struct {
 	LastAttemptAt *time.Time
 }
 
+// deliveredSQL is an attempt that succeeded: a 2xx, with no error.
+const deliveredSQL = "(error = '' AND status_code BETWEEN 200 AND 299)"
+
 // WebhookEndpointHealth sums up an endpoint's recent attempts.
 func (s *Store) WebhookEndpointHealth(ctx context.Context, id int64) (WebhookHealth, error) {
 	var h WebhookHealth
@@ -28,8 +31,8 @@ func (s *Store) WebhookEndpointHealth(ctx context.Context, id int64) (WebhookHea
 		Last              *time.Time
 	}
 	err := db.Table("webhook_attempts").
-		Select(`COALESCE(SUM(CASE WHEN error = '' THEN 1 ELSE 0 END), 0) AS delivered,
-			COALESCE(SUM(CASE WHEN error <> '' THEN 1 ELSE 0 END), 0) AS failed`).
+		Select(`COALESCE(SUM(CASE WHEN `+deliveredSQL+` THEN 1 ELSE 0 END), 0) AS delivered,
+			COALESCE(SUM(CASE WHEN `+deliveredSQL+` THEN 0 ELSE 1 END), 0) AS failed`).
 		Where("endpoint_id = ? AND attempted_at >= ?", id, since).Scan(&row).Error
 	if err != nil {
 		return h, err
@@ -85,7 +88,8 @@ func (s *Store) WebhookAttempts(ctx context.Context, endpointID, before int64, l
 func (s *Store) ReplayWebhookDelivery(ctx context.Context, endpointID, deliveryID int64) error {
 	return s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		r := tx.Table(string(webhookQueue)).Where("id = ? AND endpoint_id = ? AND status <> ?", deliveryID, endpointID, OutboxSending).
-			Updates(map[string]any{"status": OutboxQueued, "attempts": 0, "next_attempt_at": s.Now(), "lease_until": nil})
+			Updates(map[string]any{"status": OutboxQueued, "attempts": 0, "next_attempt_at": s.Now(), "lease_until": nil,
+				"delivered_at": nil})
 		if r.Error != nil || r.RowsAffected == 1 {
 			return r.Error
 		}

@@ -66,8 +66,8 @@ func refusePrivate(_, address string, _ syscall.RawConn) error {
 
 // nonPublic are ranges no webhook may reach by default beyond those
 // netip classifies: "this network", shared address space (carrier NAT),
-// benchmarking, and the IPv6 discard and NAT64 prefixes that can wrap
-// private IPv4 addresses.
+// benchmarking, and the IPv6 discard and NAT64 prefixes (global and local
+// use) that can wrap private IPv4 addresses.
 var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
@@ -75,6 +75,7 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
 	netip.MustParsePrefix("100::/64"),
 }
 
@@ -105,7 +106,7 @@ func describe(err error) string {
 	case errors.Is(err, errPrivateAddress):
 		return "refused: the address is on a private network (PODIUM_WEBHOOK_ALLOW_PRIVATE=true allows it)"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return "no answer within 10 seconds"
+		return "timed out: no answer in time"
 	case errors.As(err, &dnsErr):
 		return "the host name does not resolve"
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -44,8 +44,11 @@ type Worker struct {
 // Pace under load.
 const (
 	busyConcurrency = 4
-	busyPause       = 100 * time.Millisecond
-	maxAnswerRead   = 4 << 10
+	// busyRounds bounds a busy batch to this many rounds of requests:
+	// at Timeout each, well within the default Lease.
+	busyRounds    = 4
+	busyPause     = 100 * time.Millisecond
+	maxAnswerRead = 4 << 10
 )
 
 // NewWorker builds a worker that sends through client.
@@ -63,7 +66,13 @@ func (w *Worker) Notify() {
 }
 
 // Run delivers until ctx ends; a batch already being sent is finished.
+// Deliveries left in flight by a process that died are picked up first.
 func (w *Worker) Run(ctx context.Context) error {
+	if n, err := w.store.ReleaseWebhooksInFlight(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		w.log.Info("resuming webhook deliveries that were in flight", "count", n)
+	}
 	ticker := time.NewTicker(w.Poll)
 	defer ticker.Stop()
 	for ctx.Err() == nil {
@@ -75,8 +84,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		if busy {
 			sleep(ctx, busyPause)
 		}
-		if n == w.Batch && err == nil {
-			continue
+		if n > 0 && err == nil {
+			continue // more may be due right away
 		}
 		select {
 		case <-ctx.Done():
@@ -98,18 +107,21 @@ func sleep(ctx context.Context, d time.Duration) {
 
 // DeliverBatch claims, sends and records one batch, and reports its size.
 func (w *Worker) DeliverBatch(ctx context.Context) (int, error) {
-	batch, err := w.store.ClaimWebhookDeliveries(ctx, w.Batch, w.Lease)
+	// Busy or not is decided before the claim, so that a batch sent a few
+	// at a time is small enough to finish well within its lease.
+	limit, size := max(w.Concurrency, 1), w.Batch
+	if w.Busy != nil && w.Busy() {
+		limit = min(limit, busyConcurrency)
+		size = min(size, limit*busyRounds)
+	}
+	batch, err := w.store.ClaimWebhookDeliveries(ctx, size, w.Lease)
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
 	// Requests already sent are finished and recorded even if ctx ends.
 	sendCtx := context.WithoutCancel(ctx)
 	results := make([]models.WebhookResult, len(batch))
-	limit := w.Concurrency
-	if w.Busy != nil && w.Busy() {
-		limit = min(limit, busyConcurrency)
-	}
-	sem := make(chan struct{}, max(limit, 1))
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for i := range batch {
 		sem <- struct{}{}
@@ -133,10 +145,6 @@ func (w *Worker) DeliverBatch(ctx context.Context) (int, error) {
 // send makes one attempt and says how it went.
 func (w *Worker) send(ctx context.Context, d *models.WebhookDelivery) models.WebhookResult {
 	res := models.WebhookResult{ID: d.ID, EndpointID: d.EndpointID, Attempts: d.Attempts}
-	if !d.Active {
-		res.Err = "not sent: the endpoint is disabled"
-		return res
-	}
 	now := time.Now()
 	sig, err := Signature(d.Secrets, d.MessageID(), now, d.Body)
 	if err != nil {

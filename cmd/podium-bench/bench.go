@@ -110,7 +110,7 @@ func benchServer(ctx context.Context, o options, out io.Writer) error {
 	// The feed comes before the fan-out, whose delivery goes on in the
 	// server after its phase ends.
 	phases := []func(context.Context) (result, error){
-		b.landingPhase, b.registerPhase, b.racePhase, b.feedPhase, b.fanoutPhase,
+		b.landingPhase, b.registerPhase, b.racePhase, b.feedPhase, b.fanoutPhase, b.webhookPhase,
 	}
 	if o.smtpSilent {
 		phases = phases[:2] // the fan-out phase waits for a delivery that cannot happen

@@ -56,6 +56,7 @@ type options struct {
 	fanout       int
 	deliverFor   time.Duration
 	feedSessions int
+	webhooks     int
 	url          string
 	smtpSilent   bool
 	db           string // an empty PostgreSQL database's URL, or "" for a temporary SQLite file
@@ -75,6 +76,7 @@ func parseOptions(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.fanout, "fanout", 50_000, "confirmed registrants of the rescheduled session")
 	fs.DurationVar(&o.deliverFor, "deliver-for", 10*time.Second, "how long after the reschedule request to count fan-out deliveries to the SMTP sink")
 	fs.IntVar(&o.feedSessions, "feed-sessions", 1000, "sessions in the calendar feed")
+	fs.IntVar(&o.webhooks, "webhooks", 5000, "webhook events delivered to a loopback receiver")
 	fs.StringVar(&o.url, "url", "", "measure a running Podium at this base URL instead (landing and registration phases only)")
 	fs.BoolVar(&o.smtpSilent, "smtp-silent", false, "give the server an SMTP server that never answers, so no email is sent "+
 		"while the sign-ups are measured (landing and registration phases only)")

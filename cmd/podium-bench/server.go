@@ -119,7 +119,7 @@ func startServer(ctx context.Context, binary, dsn, logPath, smtpAddr string, poo
 	// PostgreSQL URL's password would show in the process list.
 	s.cmd = exec.Command(binary, "serve", "--addr", addr)
 	s.cmd.Env = append(environWithoutPodium(), "PODIUM_DB="+dsn,
-		"PODIUM_BASE_URL="+s.base, "PODIUM_DEMO=false", "PODIUM_REGISTER_LIMIT=0",
+		"PODIUM_BASE_URL="+s.base, "PODIUM_DEMO=false", "PODIUM_REGISTER_LIMIT=0", "PODIUM_WEBHOOK_ALLOW_PRIVATE=true",
 		"PODIUM_SMTP_URL=smtp://"+smtpAddr, "PODIUM_MAIL_FROM=Podium Bench <bench@podium.example>")
 	if pool > 0 {
 		s.cmd.Env = append(s.cmd.Env, "PODIUM_DB_POOL="+strconv.Itoa(pool))

@@ -28,8 +28,11 @@ type config struct {
 	TrustedProxies []netip.Prefix
 	// HSTSSubdomains adds includeSubDomains to HSTS (PODIUM_HSTS_INCLUDE_SUBDOMAINS).
 	HSTSSubdomains bool
-	RegisterLimit  int
-	Demo           bool
+	// WebhookAllowPrivate lets webhooks reach loopback and private
+	// addresses (PODIUM_WEBHOOK_ALLOW_PRIVATE), for self-hosted receivers.
+	WebhookAllowPrivate bool
+	RegisterLimit       int
+	Demo                bool
 	// SMTP is empty when no mail server is configured: messages then stay
 	// in the outbox, readable in the development mail viewer.
 	SMTP string
@@ -47,6 +50,9 @@ type config struct {
 	EmbedOrigins []string
 	// AdminEmail and AdminPassword create the first owner when no account exists.
 	AdminEmail, AdminPassword string
+	// ZoomWebhookSecret is the Zoom app's secret token
+	// (PODIUM_ZOOM_WEBHOOK_SECRET); without it the Zoom webhook is off.
+	ZoomWebhookSecret string
 }
 
 // defaultRegisterLimit allows an office or family behind one address to sign
@@ -118,6 +124,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.Demo, err = envBool(getenv, "PODIUM_DEMO", true); err != nil {
 		return cfg, err
 	}
+	if cfg.WebhookAllowPrivate, err = envBool(getenv, "PODIUM_WEBHOOK_ALLOW_PRIVATE", false); err != nil {
+		return cfg, err
+	}
 	if cfg.HSTSSubdomains, err = envBool(getenv, "PODIUM_HSTS_INCLUDE_SUBDOMAINS", true); err != nil {
 		return cfg, err
 	}
@@ -149,6 +158,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	cfg.MailFrom, cfg.MailName = addr.Address, addr.Name
 	cfg.AdminEmail, cfg.AdminPassword = getenv("PODIUM_ADMIN_EMAIL"), getenv("PODIUM_ADMIN_PASSWORD")
+	cfg.ZoomWebhookSecret = strings.TrimSpace(getenv("PODIUM_ZOOM_WEBHOOK_SECRET"))
 	if (cfg.AdminEmail == "") != (cfg.AdminPassword == "") {
 		return cfg, fmt.Errorf("set both PODIUM_ADMIN_EMAIL and PODIUM_ADMIN_PASSWORD, or neither")
 	}

@@ -64,15 +64,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	notify := func() {}
+	hooks := newWebhookWorker(cfg, store, log)
+	// A change queues email, webhooks or both: both workers look.
+	notify := hooks.Notify
+	store.Subscribe(models.TopicOutbox, hooks.Notify)
 	if worker != nil {
-		notify = worker.Notify
+		notify = func() { worker.Notify(); hooks.Notify() }
 		store.Subscribe(models.TopicOutbox, worker.Notify)
 	}
 	// A fan-out's messages may be delivered by every instance's worker.
 	jobs := mailer.NewJobs(store, func() { store.Announce(models.TopicOutbox) }, log)
 	store.Subscribe(models.TopicJobs, jobs.Wake)
 	inFlight := &handlers.InFlight{}
+	hooks.Busy = inFlight.Busy
 	if worker != nil {
 		worker.Busy = inFlight.Busy
 	}
@@ -82,6 +86,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		TrustedProxies: cfg.TrustedProxies, HSTSIncludeSubdomains: cfg.HSTSSubdomains, RegisterLimit: cfg.RegisterLimit,
 		MailFrom: cfg.MailFrom, MailName: cfg.MailName, Notify: notify,
 		EmbedOrigins: cfg.EmbedOrigins, Ready: ready.Load, Metrics: metrics, InFlight: inFlight,
+		ZoomWebhookSecret: cfg.ZoomWebhookSecret,
 	})
 	if err != nil {
 		return err
@@ -114,7 +119,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 			}
 		}()
 	}
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = hooks.Run(background) }()
 	go func() { defer wg.Done(); _ = jobs.Run(background) }()
 	// Other instances on the same PostgreSQL hear of this one's changes and
 	// it of theirs (nothing to do on SQLite).

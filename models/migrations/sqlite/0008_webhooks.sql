@@ -2,7 +2,7 @@
 
 -- Organizers' receiving endpoints. The signing secret has to be kept to
 -- sign with (a hash cannot sign): it is stored encrypted under a key of the
--- site's (models/webhook_secret.go), as is the previous one for 24 hours
+-- site's (sealSecret in models/webhook.go), as is the previous one for 24 hours
 -- after a rotation.
 CREATE TABLE webhook_endpoints (
     id                     INTEGER PRIMARY KEY,
