@@ -68,8 +68,15 @@ func TestCalendarDownloads_ParseAndHaveTheRightHeaders(t *testing.T) {
 		if strings.Contains(r.body, "ATTENDEE") || strings.Contains(r.body, "TZID=") {
 			t.Errorf("%s: a download must carry no ATTENDEE and no TZID:\n%s", tc.path, r.body)
 		}
-		if !tc.private && strings.Contains(r.body, "meet.example.com") {
-			t.Errorf("%s: a public calendar shows the join link", tc.path)
+		if strings.Contains(r.body, "meet.example.com") {
+			t.Errorf("%s: the calendar shows the session's shared join link", tc.path)
+		}
+		// RFC 5546 (3.2.1) requires an ORGANIZER in every PUBLISH event;
+		// without one libical refuses the file.
+		for _, ev := range cal.Events() {
+			if org := ev.Props.Get(ical.PropOrganizer); org == nil || !strings.HasPrefix(org.Value, "mailto:") {
+				t.Errorf("%s: event without an ORGANIZER:\n%s", tc.path, r.body)
+			}
 		}
 	}
 	// The registrant's own file has the invite's UID, so the two never duplicate.

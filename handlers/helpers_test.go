@@ -51,7 +51,8 @@ func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { _ = store.Close() })
-	cfg := Config{Store: store, BaseURL: "http://localhost:3000", Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	cfg := Config{Store: store, BaseURL: "http://localhost:3000", MailFrom: "podium@localhost", MailName: "Podium",
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	for _, e := range edit {
 		e(&cfg)
 	}
