@@ -226,12 +226,7 @@ func (s *Store) WebhookEndpointByID(ctx context.Context, id int64) (*WebhookEndp
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id int64, edit func(*WebhookEndpoint) WebhookInput) (*WebhookEndpoint, error) {
 	var ep WebhookEndpoint
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		if err := s.dialect.lockRows(tx, "SELECT id FROM webhook_endpoints WHERE id = ?", id); err != nil {
-			return err
-		}
-		if err := tx.Take(&ep, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		} else if err != nil {
+		if err := s.endpointForUpdate(tx, id, &ep); err != nil {
 			return err
 		}
 		in := edit(&ep)
@@ -252,6 +247,20 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id int64, edit func(*
 		return nil, err
 	}
 	return &ep, nil
+}
+
+// endpointForUpdate reads an endpoint to change it, holding its row so that
+// another instance's change waits instead of being overwritten.
+func (s *Store) endpointForUpdate(tx *gorm.DB, id int64, ep *WebhookEndpoint) error {
+	if err := s.dialect.lockRows(tx, "SELECT id FROM webhook_endpoints WHERE id = ?", id); err != nil {
+		return err
+	}
+	if err := tx.Take(ep, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // DeleteWebhookEndpoint removes an endpoint with its deliveries.
@@ -276,12 +285,7 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, id int64) (*WebhookEndp
 	}
 	var ep WebhookEndpoint
 	err = s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		if err := s.dialect.lockRows(tx, "SELECT id FROM webhook_endpoints WHERE id = ?", id); err != nil {
-			return err
-		}
-		if err := tx.Take(&ep, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrNotFound
-		} else if err != nil {
+		if err := s.endpointForUpdate(tx, id, &ep); err != nil {
 			return err
 		}
 		now := s.Now()
