@@ -76,12 +76,18 @@ func toWebhookJSON(ep *models.WebhookEndpoint) webhookJSON {
 		CreatedAt: rfc3339(ep.CreatedAt), UpdatedAt: rfc3339(ep.UpdatedAt)}
 }
 
-// subscription reads event_types: ["*"] or nothing means every type.
-func subscription(types []string) []string {
-	if len(types) == 1 && types[0] == "*" {
-		return nil
+// subscription reads event_types: ["*"] means every type, as does leaving
+// it out of a new endpoint; an empty list, which would mean every type to
+// the store, is refused rather than read as "nothing".
+func subscription(types []string) ([]string, error) {
+	switch {
+	case len(types) == 1 && types[0] == "*":
+		return nil, nil
+	case types != nil && len(types) == 0:
+		return nil, &models.ValidationError{Fields: map[string]string{
+			"event_types": `Choose at least one event type, or ["*"] for every type.`}}
 	}
-	return types
+	return types, nil
 }
 
 // requireOwnerToken keeps webhooks to owners' tokens: they send people's
@@ -117,7 +123,11 @@ func (h *Handlers) apiCreateWebhook(c *fiber.Ctx) error {
 		in.Active = patchField[bool]{Set: true, Value: true}
 	}
 	input := in.applyTo(&models.WebhookEndpoint{})
-	input.EventTypes = subscription(input.EventTypes)
+	types, err := subscription(input.EventTypes)
+	if err != nil {
+		return err
+	}
+	input.EventTypes = types
 	ep, secret, err := h.store.CreateWebhookEndpoint(c.UserContext(), input, currentAccount(c).ID)
 	if err != nil {
 		return err
@@ -156,12 +166,13 @@ func (h *Handlers) apiUpdateWebhook(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	ep, err := h.store.UpdateWebhookEndpoint(c.UserContext(), id, func(ep *models.WebhookEndpoint) models.WebhookInput {
-		out := in.applyTo(ep)
-		if in.EventTypes.Set {
-			out.EventTypes = subscription(out.EventTypes)
+	if in.EventTypes.Set {
+		if in.EventTypes.Value, err = subscription(in.EventTypes.Value); err != nil {
+			return err
 		}
-		return out
+	}
+	ep, err := h.store.UpdateWebhookEndpoint(c.UserContext(), id, func(ep *models.WebhookEndpoint) models.WebhookInput {
+		return in.applyTo(ep)
 	})
 	if err != nil {
 		return models.NotFoundAs(err, "webhook", id)
@@ -253,7 +264,7 @@ func (h *Handlers) apiReplayWebhookDelivery(c *fiber.Ctx) error {
 	}
 	deliveryID, err := strconv.ParseInt(c.Params("delivery_id"), 10, 64)
 	if err != nil || deliveryID <= 0 {
-		return models.NotFoundAs(models.ErrNotFound, "delivery", 0)
+		return models.ErrNotFound
 	}
 	if err := h.store.ReplayWebhookDelivery(c.UserContext(), id, deliveryID); err != nil {
 		return models.NotFoundAs(err, "delivery", deliveryID)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,6 +115,7 @@ func (in *WebhookInput) validate() error {
 	v := &validator{}
 	u, err := url.Parse(in.URL)
 	v.check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != "" && u.User == nil &&
+		validPort(u.Port()) &&
 		len(in.URL) <= maxWebhookURL && isPlainLine(in.URL) && !strings.ContainsAny(in.URL, " \t"),
 		"url", "Enter the endpoint's address, starting with https:// (or http://).")
 	v.check(utf8.RuneCountInString(in.Description) <= maxWebhookDescription && isPlainLine(in.Description), "description",
@@ -126,6 +128,15 @@ func (in *WebhookInput) validate() error {
 	slices.Sort(in.EventTypes)
 	in.EventTypes = slices.Compact(in.EventTypes)
 	return v.err()
+}
+
+// validPort is a URL's port: none, or 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // newWebhookSecret is a Standard Webhooks secret: "whsec_" and the base64
@@ -194,7 +205,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, in WebhookInput, acco
 	}
 	now := s.Now()
 	ep := &WebhookEndpoint{URL: in.URL, Description: in.Description, EventTypes: in.EventTypes, Secret: sealed,
-		Active: true, CreatedAt: now, UpdatedAt: now}
+		Active: in.Active, CreatedAt: now, UpdatedAt: now}
 	if accountID != 0 {
 		ep.AccountID = &accountID
 	}

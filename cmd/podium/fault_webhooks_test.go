@@ -102,6 +102,8 @@ func TestFault_KillDuringWebhookDeliveriesLosesNone(t *testing.T) {
 	if distinct != n || bad != 0 {
 		t.Fatalf("receiver saw %d of %d events (%d requests, %d badly signed)", distinct, n, total, bad)
 	}
+	recv.mu.Lock()
+	defer recv.mu.Unlock()
 	for i := 1; i <= n; i++ {
 		if recv.seen[fmt.Sprintf("msg_%d", i)] == 0 {
 			t.Fatalf("msg_%d never arrived", i)
