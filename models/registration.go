@@ -342,6 +342,10 @@ type signUpTarget struct {
 	nextID         int64 // the new registration's reserved id (dialect.signUpNextID), or 0
 }
 
+// wantsCreated is the condition of the endpoints a sign-up tells, written
+// once: a sign-up's read asks it every time.
+var wantsCreated = wantsType(EventRegistrationCreated)
+
 // readSignUpTarget reads the session with its panel's status and number of
 // questions, and the place emailKey holds in it, in one statement ending
 // with the dialect's lock (see dialect.signUpLock). The other facts are subqueries by
@@ -359,8 +363,8 @@ func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signU
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
 		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled'),
-		EXISTS (SELECT 1 FROM webhook_endpoints WHERE `+wantsTypeSQL+`),
-		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, typePattern(EventRegistrationCreated), id).
+		EXISTS (SELECT 1 FROM webhook_endpoints WHERE `+wantsCreated+`),
+		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &t.RecordingURL, &onDemandUntil,
 			&panelStatus, &t.panelQuestions, &heldBy, &t.webhooks, &t.nextID)

@@ -70,8 +70,7 @@ func sessionEventData(s *Session, p *Panel) SessionEventData {
 // webhooksWant reports whether an active endpoint wants eventType, in tx.
 func webhooksWant(tx *gorm.DB, eventType string) (bool, error) {
 	var want bool
-	err := queryRowSQL(tx, "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE "+wantsTypeSQL+")",
-		typePattern(eventType)).Scan(&want)
+	err := queryRowSQL(tx, "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE "+wantsType(eventType)+")").Scan(&want)
 	return want, err
 }
 
@@ -101,8 +100,8 @@ func enqueueWebhook(tx *gorm.DB, now time.Time, eventType string, registrationID
 		return err
 	}
 	_, err = execSQL(tx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, status, attempts, next_attempt_at, created_at)
-		SELECT id, ?, 'queued', 0, ?, ? FROM webhook_endpoints WHERE `+wantsTypeSQL,
-		event.ID, now, now, typePattern(eventType))
+		SELECT id, ?, 'queued', 0, ?, ? FROM webhook_endpoints WHERE `+wantsType(eventType),
+		event.ID, now, now)
 	return err
 }
 
