@@ -64,6 +64,7 @@ func (h *Handlers) adminPages(r fiber.Router) {
 	r.Post("/tokens", h.requireOwner, h.createToken)
 	r.Post("/tokens/:id/revoke", h.requireOwner, h.revokeToken)
 
+	r.Get("/audit-log", h.requireOwner, h.showAuditLog)
 	r.Get("/webhooks", h.requireOwner, h.listWebhooks)
 	r.Post("/webhooks", h.requireOwner, h.createWebhook)
 	r.Get("/webhooks/:id", h.requireOwner, h.showWebhook)

@@ -36,6 +36,7 @@ func (h *Handlers) createWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	h.log.Info("webhook endpoint created", "endpoint", ep.ID, "by", currentAccount(c).ID)
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAdmin, models.AuditWebhookCreated, ep.URL, 0)
 	return h.showWebhookSecret(c, ep, secret)
 }
 
@@ -71,8 +72,9 @@ func (h *Handlers) showWebhook(c *fiber.Ctx) error {
 }
 
 // webhookAction runs an action on the endpoint in the path and returns to
-// its page with done, or the refusal.
-func (h *Handlers) webhookAction(c *fiber.Ctx, done string, act func(id int64) error) error {
+// its page with done, or the refusal; audited names a change for the
+// audit log ("" for none).
+func (h *Handlers) webhookAction(c *fiber.Ctx, done, audited string, act func(id int64) error) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -80,13 +82,16 @@ func (h *Handlers) webhookAction(c *fiber.Ctx, done string, act func(id int64) e
 	err = act(id)
 	if err == nil {
 		h.log.Info("webhook endpoint changed", "endpoint", id, "by", currentAccount(c).ID, "action", c.Path())
+		if audited != "" {
+			h.audit(c.UserContext(), currentAccount(c), models.ChannelAdmin, audited, webhookSubject(id), 0)
+		}
 	}
 	return h.afterAction(c, err, done, views.WebhookURL(id))
 }
 
 // testWebhook sends the endpoint a webhook.test event.
 func (h *Handlers) testWebhook(c *fiber.Ctx) error {
-	return h.webhookAction(c, "Test event queued: it appears below once sent.", func(id int64) error {
+	return h.webhookAction(c, "Test event queued: it appears below once sent.", "", func(id int64) error {
 		_, err := h.store.SendTestWebhook(c.UserContext(), id)
 		h.notify()
 		return err
@@ -100,7 +105,7 @@ func (h *Handlers) setWebhookActive(active bool) fiber.Handler {
 		done = "Endpoint turned back on."
 	}
 	return func(c *fiber.Ctx) error {
-		return h.webhookAction(c, done, func(id int64) error {
+		return h.webhookAction(c, done, models.AuditWebhookChanged, func(id int64) error {
 			_, err := h.store.UpdateWebhookEndpoint(c.UserContext(), id, func(ep *models.WebhookEndpoint) models.WebhookInput {
 				return models.WebhookInput{URL: ep.URL, Description: ep.Description, EventTypes: ep.EventTypes, Active: active}
 			})
@@ -116,6 +121,9 @@ func (h *Handlers) deleteWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	err = h.store.DeleteWebhookEndpoint(c.UserContext(), id)
+	if err == nil {
+		h.audit(c.UserContext(), currentAccount(c), models.ChannelAdmin, models.AuditWebhookDeleted, webhookSubject(id), 0)
+	}
 	return h.afterAction(c, err, "Endpoint deleted.", "/admin/webhooks")
 }
 
@@ -125,7 +133,7 @@ func (h *Handlers) replayWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.webhookAction(c, "Queued to be sent again.", func(id int64) error {
+	return h.webhookAction(c, "Queued to be sent again.", "", func(id int64) error {
 		err := h.store.ReplayWebhookDelivery(c.UserContext(), id, did)
 		h.notify()
 		return err
@@ -143,5 +151,6 @@ func (h *Handlers) rotateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	h.log.Info("webhook secret rotated", "endpoint", id, "by", currentAccount(c).ID)
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAdmin, models.AuditWebhookSecretRotate, webhookSubject(id), 0)
 	return h.showWebhookSecret(c, ep, secret)
 }

@@ -35,6 +35,7 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)
 	api.Post("/registrations/:id/cancel", h.apiCancelRegistration)
 
+	api.Get("/audit-log", requireOwnerToken, h.apiAuditLog)
 	hooks := api.Group("/webhooks", requireOwnerToken)
 	hooks.Get("", h.apiListWebhooks)
 	hooks.Post("", h.apiCreateWebhook)

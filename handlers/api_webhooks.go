@@ -133,6 +133,7 @@ func (h *Handlers) apiCreateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	h.log.Info("api: webhook endpoint created", "endpoint", ep.ID, "account", currentAccount(c).ID)
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAPI, models.AuditWebhookCreated, ep.URL, 0)
 	return apiCreated(c, webhookSecretJSON{webhookJSON: toWebhookJSON(ep), Secret: secret})
 }
 
@@ -177,6 +178,7 @@ func (h *Handlers) apiUpdateWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return models.NotFoundAs(err, "webhook", id)
 	}
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAPI, models.AuditWebhookChanged, webhookSubject(id)+": "+ep.URL, 0)
 	return c.JSON(toWebhookJSON(ep))
 }
 
@@ -190,6 +192,7 @@ func (h *Handlers) apiDeleteWebhook(c *fiber.Ctx) error {
 		return models.NotFoundAs(err, "webhook", id)
 	}
 	h.log.Info("api: webhook endpoint deleted", "endpoint", id, "account", currentAccount(c).ID)
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAPI, models.AuditWebhookDeleted, webhookSubject(id), 0)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -205,6 +208,7 @@ func (h *Handlers) apiRotateWebhookSecret(c *fiber.Ctx) error {
 		return models.NotFoundAs(err, "webhook", id)
 	}
 	h.log.Info("api: webhook secret rotated", "endpoint", id, "account", currentAccount(c).ID)
+	h.audit(c.UserContext(), currentAccount(c), models.ChannelAPI, models.AuditWebhookSecretRotate, webhookSubject(id), 0)
 	return c.JSON(webhookSecretJSON{webhookJSON: toWebhookJSON(ep), Secret: secret})
 }
 

@@ -82,7 +82,8 @@ func NewAdminPage(title string, acc *models.Account, csrfToken, section string, 
 			nav = append(nav,
 				NavItem{URL: "/admin/accounts", Label: "Accounts", Current: section == SectionAccounts},
 				NavItem{URL: "/admin/tokens", Label: "API tokens", Current: section == SectionTokens},
-				NavItem{URL: "/admin/webhooks", Label: "Webhooks", Current: section == SectionWebhooks})
+				NavItem{URL: "/admin/webhooks", Label: "Webhooks", Current: section == SectionWebhooks},
+				NavItem{URL: "/admin/audit-log", Label: "Audit log", Current: section == SectionAudit})
 		}
 	}
 	page.Nav = nav

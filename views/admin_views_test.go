@@ -55,6 +55,8 @@ func TestAdminPages_Render(t *testing.T) {
 		PageAdminWebhook: {WebhookPage{}, NewWebhookPage(frame, &models.WebhookEndpoint{ID: 1, URL: "https://crm.example.com/hook"},
 			models.WebhookHealth{Delivered: 3}, []models.WebhookAttempt{{ID: 1, DeliveryID: 2, EventType: "registration.created", Error: "answered 500"}})},
 		PageAdminWebhookSecret: {WebhookSecretPage{}},
+		PageAdminAudit: {AuditPage{}, NewAuditPage(frame, []models.AuditEntry{{ID: 1, Actor: "owner@example.com (owner)",
+			Channel: models.ChannelAdmin, Action: models.AuditRegistrantsExported, Subject: "panel 1", RowCount: 3}})},
 		PageAdminAttendancePreview: {AttendancePreview{}, NewAttendancePreview(frame, panel, sess,
 			&models.AttendanceImport{Format: "zoom_webinar", Matched: 2, Unmatched: 1, UnmatchedEmails: []string{"x@example.com"}},
 			&models.AttendanceReport{Attendees: []models.ReportAttendee{{Email: "a@example.com", Minutes: 5, Attended: true}}})},
