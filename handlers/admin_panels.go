@@ -50,9 +50,9 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 		LearningPoints: formText(c, "learning_points"), OrganizerName: formText(c, "organizer_name"),
 		OrganizerEmail: formText(c, "organizer_email"), Reminders: formList(c, "reminder_minutes"),
 		FollowUps: views.FollowUpInput{
-			Enabled: c.FormValue("follow_ups") != "", DelayMinutes: formText(c, "follow_up_delay_minutes"),
-			ThanksSubject: formText(c, "thanks_subject"), ThanksText: formText(c, "thanks_text"),
-			MissedSubject: formText(c, "missed_subject"), MissedText: formText(c, "missed_text"),
+			Enabled: c.FormValue("follow_ups.enabled") != "", DelayMinutes: formText(c, "follow_ups.delay_minutes"),
+			ThanksSubject: formText(c, "follow_ups.thanks_subject"), ThanksText: formText(c, "follow_ups.thanks_text"),
+			MissedSubject: formText(c, "follow_ups.missed_subject"), MissedText: formText(c, "follow_ups.missed_text"),
 		},
 	}
 	for i := 0; i < maxFormRows; i++ {

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"errors"
-
 	"cmp"
 	"slices"
 	"strconv"
@@ -56,7 +54,7 @@ func (h *Handlers) apiCreatePanel(c *fiber.Ctx) error {
 	}
 	p := in.toModel()
 	if err := h.store.CreatePanel(c.UserContext(), p); err != nil {
-		return followUpFieldNames(err)
+		return err
 	}
 	h.log.Info("api: panel created", "panel", p.ID, "account", currentAccount(c).ID)
 	c.Location("/api/v1/panels/" + strconv.FormatInt(p.ID, 10))
@@ -90,7 +88,7 @@ func (h *Handlers) apiUpdatePanel(c *fiber.Ctx) error {
 	}
 	p, err := h.store.EditPanel(c.UserContext(), id, patch.applyTo)
 	if err != nil {
-		return models.NotFoundAs(followUpFieldNames(err), "panel", id)
+		return models.NotFoundAs(err, "panel", id)
 	}
 	h.log.Info("api: panel updated", "panel", p.ID, "account", currentAccount(c).ID)
 	return c.JSON(toPanelJSON(p))
@@ -113,25 +111,4 @@ func (h *Handlers) apiAddSession(c *fiber.Ctx) error {
 	h.log.Info("api: session added", "panel", panelID, "session", sess.ID, "account", currentAccount(c).ID)
 	c.Location("/api/v1/sessions/" + strconv.FormatInt(sess.ID, 10))
 	return apiCreated(c, toSessionJSON(&sess))
-}
-
-// followUpFieldNames files the follow-up settings' messages under the API's
-// names (follow_ups.delay_minutes), where the models use the admin form's
-// (follow_up_delay_minutes).
-func followUpFieldNames(err error) error {
-	var verr *models.ValidationError
-	if !errors.As(err, &verr) {
-		return err
-	}
-	names := map[string]string{"follow_up_delay_minutes": "follow_ups.delay_minutes",
-		"thanks_subject": "follow_ups.thanks_subject", "thanks_text": "follow_ups.thanks_text",
-		"missed_subject": "follow_ups.missed_subject", "missed_text": "follow_ups.missed_text"}
-	fields := make(map[string]string, len(verr.Fields))
-	for k, v := range verr.Fields {
-		if to, ok := names[k]; ok {
-			k = to
-		}
-		fields[k] = v
-	}
-	return &models.ValidationError{Fields: fields}
 }

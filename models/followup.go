@@ -37,13 +37,13 @@ const (
 func (f *FollowUpSettings) check(v *validator) {
 	f.ThanksSubject, f.MissedSubject = strings.TrimSpace(f.ThanksSubject), strings.TrimSpace(f.MissedSubject)
 	f.ThanksText, f.MissedText = strings.TrimSpace(f.ThanksText), strings.TrimSpace(f.MissedText)
-	v.check(f.DelayMinutes >= 0 && f.DelayMinutes <= maxFollowUpDelay, "follow_up_delay_minutes",
+	v.check(f.DelayMinutes >= 0 && f.DelayMinutes <= maxFollowUpDelay, "follow_ups.delay_minutes",
 		"Send follow-ups between 0 minutes and 14 days after the session ends.")
-	for field, text := range map[string]string{"thanks_subject": f.ThanksSubject, "missed_subject": f.MissedSubject} {
+	for field, text := range map[string]string{"follow_ups.thanks_subject": f.ThanksSubject, "follow_ups.missed_subject": f.MissedSubject} {
 		v.check(len(text) <= maxShortText && isPlainLine(text), field,
 			"Keep the subject to one line of at most 200 characters.")
 	}
-	for field, text := range map[string]string{"thanks_text": f.ThanksText, "missed_text": f.MissedText} {
+	for field, text := range map[string]string{"follow_ups.thanks_text": f.ThanksText, "follow_ups.missed_text": f.MissedText} {
 		v.check(len(text) <= maxFollowUpText && isPlainText(text), field,
 			"Keep the text under 5,000 characters, without control characters.")
 	}

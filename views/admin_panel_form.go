@@ -175,27 +175,27 @@ func NewPanelFormPage(frame AdminPage, site Site, heading, action, submit string
 	page.Reminders = reminderField(in.Reminders, errs)
 	page.FollowUps = followUpFields(in.FollowUps, errs)
 	page.Errors = ErrorSummary(errs, "title", "slug", "format", "summary", "description", "learning_points",
-		"organizer_name", "organizer_email", "reminder_minutes", "follow_ups", "follow_up_delay_minutes",
-		"thanks_subject", "thanks_text", "missed_subject", "missed_text", "status")
+		"organizer_name", "organizer_email", "reminder_minutes", "follow_ups.enabled", "follow_ups.delay_minutes",
+		"follow_ups.thanks_subject", "follow_ups.thanks_text", "follow_ups.missed_subject", "follow_ups.missed_text", "status")
 	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
 	return page
 }
 
 // followUpFields are the follow-up emails' settings on the panel form.
 func followUpFields(in FollowUpInput, errs map[string]string) []Field {
-	enabled := newField("follow_ups", "Send follow-up emails after each session", "checkbox", "", errs)
+	enabled := newField("follow_ups.enabled", "Send follow-up emails after each session", "checkbox", "", errs)
 	enabled.Checked = in.Enabled
 	enabled.Hint = "Attendees get a thank-you, everyone else a \"sorry we missed you\", both with the recording's link when there is one."
-	delay := newField("follow_up_delay_minutes", "Minutes after the session ends", "number", in.DelayMinutes, errs)
+	delay := newField("follow_ups.delay_minutes", "Minutes after the session ends", "number", in.DelayMinutes, errs)
 	delay.Min, delay.Max = "0", "20160"
 	delay.Hint = "They go sooner once you import an attendance report. Up to 14 days (20160 minutes)."
-	thanksSubject := newField("thanks_subject", "Subject of the thank-you", "text", in.ThanksSubject, errs)
+	thanksSubject := newField("follow_ups.thanks_subject", "Subject of the thank-you", "text", in.ThanksSubject, errs)
 	thanksSubject.MaxLength, thanksSubject.Hint = 200, "Leave empty for \"Thank you for attending: \" and the title."
-	thanksText := newField("thanks_text", "Text of the thank-you", "textarea", in.ThanksText, errs)
+	thanksText := newField("follow_ups.thanks_text", "Text of the thank-you", "textarea", in.ThanksText, errs)
 	thanksText.Rows, thanksText.MaxLength, thanksText.Hint = 4, 5000, "Paragraphs separated by a blank line. Leave empty for Podium's wording."
-	missedSubject := newField("missed_subject", "Subject of the \"sorry we missed you\"", "text", in.MissedSubject, errs)
+	missedSubject := newField("follow_ups.missed_subject", "Subject of the \"sorry we missed you\"", "text", in.MissedSubject, errs)
 	missedSubject.MaxLength, missedSubject.Hint = 200, "Leave empty for \"Sorry we missed you: \" and the title."
-	missedText := newField("missed_text", "Text of the \"sorry we missed you\"", "textarea", in.MissedText, errs)
+	missedText := newField("follow_ups.missed_text", "Text of the \"sorry we missed you\"", "textarea", in.MissedText, errs)
 	missedText.Rows, missedText.MaxLength, missedText.Hint = 4, 5000, "Paragraphs separated by a blank line. Leave empty for Podium's wording."
 	return []Field{enabled, delay, thanksSubject, thanksText, missedSubject, missedText}
 }
