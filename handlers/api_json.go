@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"strings"
-	"time"
 
 	"podium/models"
 )
@@ -184,15 +183,8 @@ func newList[T any](data []T, lastID int64) listJSON[T] {
 	return l
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func rfc3339Ptr(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := rfc3339(*t)
-	return &s
-}
+// The API's instants are written as the webhook bodies' are.
+var rfc3339, rfc3339Ptr = models.RFC3339, models.RFC3339Ptr
 
 // toPanelJSON converts a panel with its parts.
 func toPanelJSON(p *models.Panel) panelJSON {

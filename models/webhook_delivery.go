@@ -52,18 +52,21 @@ type SessionEventData struct {
 	PanelTitle      string `json:"panel_title"`
 }
 
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// RFC3339 is how Podium writes an instant in JSON (the API, webhook
+// bodies): RFC 3339 in UTC, to the second.
+func RFC3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func rfc3339Ptr(t *time.Time) *string {
+// RFC3339Ptr is RFC3339 of an optional instant: nil stays nil (null).
+func RFC3339Ptr(t *time.Time) *string {
 	if t == nil {
 		return nil
 	}
-	s := rfc3339(*t)
+	s := RFC3339(*t)
 	return &s
 }
 
 func sessionEventData(s *Session, p *Panel) SessionEventData {
-	return SessionEventData{SessionID: s.ID, SessionStartsAt: rfc3339(s.StartsAt), SessionEndsAt: rfc3339(s.EndsAt()),
+	return SessionEventData{SessionID: s.ID, SessionStartsAt: RFC3339(s.StartsAt), SessionEndsAt: RFC3339(s.EndsAt()),
 		SessionTimeZone: s.TimeZone, SessionStatus: string(s.Status), PanelID: p.ID, PanelSlug: p.Slug, PanelTitle: p.Title}
 }
 
@@ -87,7 +90,7 @@ func enqueueWebhook(tx *gorm.DB, now time.Time, eventType string, registrationID
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(webhookBody{Type: eventType, Timestamp: rfc3339(now), Data: d})
+	body, err := json.Marshal(webhookBody{Type: eventType, Timestamp: RFC3339(now), Data: d})
 	if err != nil {
 		return err
 	}
@@ -144,8 +147,8 @@ func registrationEventData(r *Registration) RegistrationEventData {
 	return RegistrationEventData{
 		RegistrationID: r.ID, Status: string(r.Status), OnDemand: r.OnDemand, Name: r.Name, Email: r.Email,
 		Organisation: r.Organisation, JobTitle: r.JobTitle, Source: r.Source, Referrer: r.Referrer,
-		RegisteredAt: rfc3339(r.CreatedAt), Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
-		JoinedAt: rfc3339Ptr(r.JoinedAt), WatchedAt: rfc3339Ptr(r.WatchedAt),
+		RegisteredAt: RFC3339(r.CreatedAt), Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
+		JoinedAt: RFC3339Ptr(r.JoinedAt), WatchedAt: RFC3339Ptr(r.WatchedAt),
 		SessionEventData: sessionEventData(r.Session, r.Session.Panel),
 	}
 }

@@ -116,7 +116,7 @@ func (s *Store) SendTestWebhook(ctx context.Context, endpointID int64) (int64, e
 			return err
 		}
 		now := s.Now()
-		body, err := json.Marshal(webhookBody{Type: EventWebhookTest, Timestamp: rfc3339(now),
+		body, err := json.Marshal(webhookBody{Type: EventWebhookTest, Timestamp: RFC3339(now),
 			Data: map[string]any{"endpoint_id": ep.ID, "message": "A test event from Podium."}})
 		if err != nil {
 			return err
