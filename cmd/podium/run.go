@@ -60,11 +60,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.MetricsAddr != "" {
 		metrics = handlers.NewMetrics(store)
 	}
-	worker, err := newWorker(cfg, store, metrics, log)
+	sender, err := newSender(cfg, log)
 	if err != nil {
 		return err
 	}
-	hooks := newWebhookWorker(cfg, store, log)
+	worker, err := newWorker(cfg, store, sender, metrics, log)
+	if err != nil {
+		return err
+	}
+	hooks := newWebhookWorker(cfg, store, sender, log)
 	// A change queues email, webhooks or both: both workers look.
 	notify := hooks.Notify
 	store.Subscribe(models.TopicOutbox, hooks.Notify)
@@ -185,9 +189,9 @@ func serveMetrics(addr string, metrics *handlers.Metrics, log *slog.Logger) (sto
 	return func() { _ = srv.Close() }, nil
 }
 
-// newWorker builds the outbox worker when a mail server is configured; it
-// runs once the database is migrated.
-func newWorker(cfg config, store *models.Store, metrics *handlers.Metrics, log *slog.Logger) (*mailer.Worker, error) {
+// newSender is the mail server's client when one is configured (nil
+// otherwise), shared by the outbox worker and the webhook worker's notices.
+func newSender(cfg config, log *slog.Logger) (*mailer.Sender, error) {
 	if cfg.SMTP == "" {
 		log.Info("no PODIUM_SMTP_URL: emails stay in the outbox", "read them at", cfg.BaseURL+"/admin/outbox")
 		return nil, nil
@@ -196,19 +200,28 @@ func newWorker(cfg config, store *models.Store, metrics *handlers.Metrics, log *
 	if err != nil {
 		return nil, err
 	}
+	var opts []mailer.Option
+	if cfg.DKIM != nil {
+		opts = append(opts, mailer.WithDKIM(cfg.DKIM))
+	}
+	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom, "dkim", cfg.DKIM != nil)
+	return mailer.NewSender(smtpCfg, opts...), nil
+}
+
+// newWorker builds the outbox worker when there is a mail server (sender);
+// it runs once the database is migrated.
+func newWorker(cfg config, store *models.Store, sender *mailer.Sender, metrics *handlers.Metrics, log *slog.Logger) (*mailer.Worker, error) {
+	if sender == nil {
+		return nil, nil
+	}
 	renderer, err := views.NewEmailRenderer()
 	if err != nil {
 		return nil, err
 	}
 	site := views.Site{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, MailName: cfg.MailName}
-	var opts []mailer.Option
-	if cfg.DKIM != nil {
-		opts = append(opts, mailer.WithDKIM(cfg.DKIM))
-	}
-	worker := mailer.NewWorker(store, renderer, site, mailer.NewSender(smtpCfg, opts...), log)
+	worker := mailer.NewWorker(store, renderer, site, sender, log)
 	if metrics != nil {
 		worker.Observe = metrics.ObserveDeliveries
 	}
-	log.Info("delivering email", "smtp", smtpCfg.String(), "from", cfg.MailFrom, "dkim", cfg.DKIM != nil)
 	return worker, nil
 }

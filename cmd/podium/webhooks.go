@@ -13,24 +13,16 @@ import (
 )
 
 // newWebhookWorker builds the webhook delivery worker. An endpoint it
-// disables is reported to its owner by email when Podium sends email.
-func newWebhookWorker(cfg config, store *models.Store, log *slog.Logger) *webhooks.Worker {
+// disables is reported to its owner by email when Podium sends email
+// (sender is not nil).
+func newWebhookWorker(cfg config, store *models.Store, sender *mailer.Sender, log *slog.Logger) *webhooks.Worker {
 	w := webhooks.NewWorker(store, webhooks.NewClient(cfg.WebhookAllowPrivate), log)
 	if cfg.WebhookAllowPrivate {
 		log.Info("PODIUM_WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses")
 	}
-	if cfg.SMTP == "" {
+	if sender == nil {
 		return w
 	}
-	smtpCfg, err := mailer.ParseURL(cfg.SMTP)
-	if err != nil { // newWorker reports it
-		return w
-	}
-	var opts []mailer.Option
-	if cfg.DKIM != nil {
-		opts = append(opts, mailer.WithDKIM(cfg.DKIM))
-	}
-	sender := mailer.NewSender(smtpCfg, opts...)
 	w.Disabled = func(d models.DisabledEndpoint) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
