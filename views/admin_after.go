@@ -45,7 +45,7 @@ func NewAfterSession(p *models.Panel, s models.Session, stats models.AttendanceS
 		{Value: formatCount(stats.Joined), Label: "used their join link"},
 	}
 	if s.OnDemandUntil != nil {
-		a.OnDemand = NewSessionView(models.Session{StartsAt: *s.OnDemandUntil, TimeZone: s.TimeZone, DurationMinutes: 1}, now).ShortDate
+		a.OnDemand = s.OnDemandUntil.In(s.Location()).Format("2 January 2006")
 	}
 	switch {
 	case s.FollowUpsQueuedAt != nil:
