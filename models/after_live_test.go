@@ -1196,3 +1196,42 @@ func TestUpcomingPanels_ListsReplaysAfterWhatIsToCome(t *testing.T) {
 		t.Fatalf("once the offer ended: %d listed, %v; want none", len(got), err)
 	}
 }
+
+// The organizer's numbers for a session and across a panel's sessions:
+// every kind of registrant counted once, the median of the attendees'
+// minutes, the join-link users and the replay viewers.
+func TestSessionAttendance_CountsEachKindAndTheMedianMinutes(t *testing.T) {
+	s, clock := newTestStore(t)
+	ctx := context.Background()
+	p, sess := afterLivePanel(t, s, 10, false)
+	ids := map[string]int64{}
+	for _, who := range []string{"ada", "bob", "carl", "dan"} {
+		ids[who] = signUp(t, s, p.ID, sess.ID, who+"@example.com").Registration.ID
+	}
+	clock.Set(sess.StartsAt)
+	if _, err := s.OpenJoinLink(ctx, personalLink(t, s, ids["ada"], LinkJoin), true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(sess.EndsAt().Add(time.Minute))
+	importAttendance(t, s, sess.ID, plainReport(attendee("ada@example.com", 40, true),
+		attendee("bob@example.com", 50, true), attendee("carl@example.com", 60, true)))
+	offerReplay(t, s, sess.ID, recordingURL, nil)
+	ids["eve"] = signUp(t, s, p.ID, sess.ID, "eve@example.com").Registration.ID
+	for _, who := range []string{"dan", "eve"} {
+		if _, err := s.OpenWatchLink(ctx, personalLink(t, s, ids[who], LinkWatch), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := AttendanceStats{Registered: 4, OnDemandRegistered: 1, Attended: 3, Absent: 1, Watched: 2, Joined: 1, MedianMinutes: 50}
+	got, err := s.SessionAttendance(ctx, sess.ID)
+	if err != nil || got != want {
+		t.Fatalf("session attendance = %+v, %v; want %+v", got, err, want)
+	}
+	byPanel, err := s.PanelAttendance(ctx, p.ID)
+	if err != nil || len(byPanel) != 1 || byPanel[sess.ID] != want {
+		t.Fatalf("panel attendance = %+v, %v; want %+v for its one session", byPanel, err, want)
+	}
+	if none, err := s.SessionAttendance(ctx, sess.ID+1000); err != nil || none != (AttendanceStats{MedianMinutes: -1}) {
+		t.Fatalf("a session with nobody = %+v, %v; want zeros and no median", none, err)
+	}
+}

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -234,62 +233,63 @@ func (s *Store) PanelAttendance(ctx context.Context, panelID int64) (map[int64]A
 }
 
 // attendance counts the confirmed registrations that where selects, per
-// session.
+// session: the database counts each kind of registration, and only the
+// attendees' minutes come back, for the median (sessions of 50,000 do not
+// come back row by row).
 func (s *Store) attendance(ctx context.Context, where string, arg int64) (map[int64]AttendanceStats, error) {
-	var rows []struct {
+	db := s.read.WithContext(ctx).Model(&Registration{}).Where(where, arg).Where("status = ?", RegistrationConfirmed)
+	var groups []struct {
 		SessionID       int64
 		OnDemand        bool
 		Attendance      Attendance
-		AttendedMinutes *int
-		Joined, Watched bool
+		N               int
+		Joined, Watched int
 	}
-	err := s.read.WithContext(ctx).Model(&Registration{}).
-		Select("session_id, on_demand, attendance, attended_minutes, joined_at IS NOT NULL AS joined, watched_at IS NOT NULL AS watched").
-		Where(where, arg).Where("status = ?", RegistrationConfirmed).Scan(&rows).Error
+	err := db.Session(&gorm.Session{}).Select(`session_id, on_demand, attendance, COUNT(*) AS n,
+		SUM(CASE WHEN joined_at IS NULL THEN 0 ELSE 1 END) AS joined,
+		SUM(CASE WHEN watched_at IS NULL THEN 0 ELSE 1 END) AS watched`).
+		Group("session_id, on_demand, attendance").Scan(&groups).Error
 	if err != nil {
 		return nil, err
 	}
 	out := map[int64]AttendanceStats{}
-	minutes := map[int64][]int{}
-	for _, r := range rows {
-		st, ok := out[r.SessionID]
+	for _, g := range groups {
+		st, ok := out[g.SessionID]
 		if !ok {
 			st.MedianMinutes = -1
 		}
-		st.count(r.OnDemand, r.Attendance, r.Joined, r.Watched)
-		if r.Attendance == AttendanceAttended && !r.OnDemand && r.AttendedMinutes != nil {
-			minutes[r.SessionID] = append(minutes[r.SessionID], *r.AttendedMinutes)
+		st.Watched, st.Joined = st.Watched+g.Watched, st.Joined+g.Joined
+		switch {
+		case g.OnDemand:
+			st.OnDemandRegistered += g.N
+			out[g.SessionID] = st
+			continue
+		case g.Attendance == AttendanceAttended:
+			st.Attended += g.N
+		case g.Attendance == AttendanceUnknown:
+			st.Unknown += g.N
+		default:
+			st.Absent += g.N
 		}
-		out[r.SessionID] = st
+		st.Registered += g.N
+		out[g.SessionID] = st
 	}
-	for id, m := range minutes {
-		slices.Sort(m)
-		st := out[id]
-		st.MedianMinutes = m[len(m)/2]
-		out[id] = st
+	var minutes []struct {
+		SessionID       int64
+		AttendedMinutes int
 	}
-	return out, nil
-}
-
-// count adds one confirmed registration.
-func (a *AttendanceStats) count(onDemand bool, attendance Attendance, joined, watched bool) {
-	if watched {
-		a.Watched++
+	err = db.Select("session_id, attended_minutes").
+		Where("on_demand = ? AND attendance = ? AND attended_minutes IS NOT NULL", false, AttendanceAttended).
+		Order("session_id, attended_minutes").Scan(&minutes).Error
+	for start := 0; start < len(minutes); {
+		end := start
+		for end < len(minutes) && minutes[end].SessionID == minutes[start].SessionID {
+			end++
+		}
+		st := out[minutes[start].SessionID]
+		st.MedianMinutes = minutes[start+(end-start)/2].AttendedMinutes
+		out[minutes[start].SessionID] = st
+		start = end
 	}
-	if joined {
-		a.Joined++
-	}
-	if onDemand {
-		a.OnDemandRegistered++
-		return
-	}
-	a.Registered++
-	switch attendance {
-	case AttendanceAttended:
-		a.Attended++
-	case AttendanceUnknown:
-		a.Unknown++
-	default:
-		a.Absent++
-	}
+	return out, err
 }
