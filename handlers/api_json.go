@@ -260,9 +260,6 @@ func toRegistrationJSON(r *models.Registration, kinds map[int64]models.QuestionK
 		JoinedAt: rfc3339Ptr(r.JoinedAt), WatchedAt: rfc3339Ptr(r.WatchedAt),
 		Answers: make([]answerJSON, len(r.Answers)),
 	}
-	if out.Attendance == "" {
-		out.Attendance = string(models.AttendanceUnknown)
-	}
 	for i, a := range r.Answers {
 		var value any = a.Value
 		if kinds[a.QuestionID] == models.QuestionMultipleChoice {

@@ -16,9 +16,8 @@ const (
 
 // Channels an audited action came through.
 const (
-	ChannelAdmin  = "admin"
-	ChannelAPI    = "api"
-	ChannelSystem = "system"
+	ChannelAdmin = "admin"
+	ChannelAPI   = "api"
 )
 
 // AuditEntry is one line of the audit log: who took people's data out of
