@@ -94,7 +94,7 @@ func (h *Handlers) addRegistrant(c *fiber.Ctx) error {
 			in.Answers[id] = values
 		}
 	}
-	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), s.ID, in.RegistrationInput())
+	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), s.ID, in.RegistrationInput(), models.ChannelAdmin)
 	if errs := validationFields(err); errs != nil {
 		return h.renderSessionPage(c, p, s, in, errs)
 	}

@@ -137,7 +137,7 @@ func TestAdminRegistrants_CSVExport(t *testing.T) {
 	_, err := env.store.AddRegistrationByOrganizer(context.Background(), mustSession(t, p, 0), models.RegistrationInput{
 		Name: "=HYPERLINK(\"https://evil.example\")", Email: "ada@example.com", Organisation: "Engines, \"Ltd\"",
 		Consent: true, Answers: map[int64][]string{q[0]: {"@SUM(1)"}, q[1]: {"AI", "Jobs"}},
-	})
+	}, models.ChannelAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (h *Handlers) apiCreateRegistration(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), sessionID, in.toModel())
+	res, err := h.store.AddRegistrationByOrganizer(c.UserContext(), sessionID, in.toModel(), models.ChannelAPI)
 	if err != nil {
 		return models.NotFoundAs(err, "session", sessionID)
 	}

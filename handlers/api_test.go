@@ -231,7 +231,7 @@ func (e *testEnv) addRegistrants(t *testing.T, sessionID int64, n int) []models.
 	for i := range n {
 		res, err := e.store.AddRegistrationByOrganizer(t.Context(), sessionID, models.RegistrationInput{
 			Name: fmt.Sprintf("Person %d", i), Email: fmt.Sprintf("person%d@example.com", i), Consent: true,
-		})
+		}, models.ChannelAdmin)
 		if err != nil {
 			t.Fatalf("register %d: %v", i, err)
 		}

@@ -12,7 +12,7 @@ import (
 
 // audit records what the signed-in account (or API token) did. A failure
 // to record is logged, not shown: the action itself has happened.
-func (h *Handlers) audit(ctx context.Context, acc *models.Account, channel, action, subject string, rows int) {
+func (h *Handlers) audit(ctx context.Context, acc *models.Account, channel models.Channel, action, subject string, rows int) {
 	id, actor := models.AuditActor(acc)
 	err := h.store.Audit(ctx, models.AuditEntry{AccountID: id, Actor: actor, Channel: channel, Action: action,
 		Subject: subject, RowCount: rows})
@@ -48,7 +48,7 @@ func (h *Handlers) apiAuditLog(c *fiber.Ctx) error {
 	out := make([]auditEntryJSON, len(entries))
 	for i, e := range entries {
 		out[i] = auditEntryJSON{ID: e.ID, At: rfc3339(e.CreatedAt), AccountID: e.AccountID, Actor: e.Actor,
-			Channel: e.Channel, Action: e.Action, Subject: e.Subject, Rows: e.RowCount}
+			Channel: string(e.Channel), Action: e.Action, Subject: e.Subject, Rows: e.RowCount}
 	}
 	var last int64
 	if len(entries) == limit {

@@ -324,7 +324,7 @@ func TestHostileAccepted_SearchMatchesWildcardsLiterally(t *testing.T) {
 		"back@example.com": `Back\slash`, "plain@example.com": "Plain Person"}
 	for email, name := range people {
 		if _, err := env.store.AddRegistrationByOrganizer(t.Context(), p.Sessions[0].ID,
-			models.RegistrationInput{Name: name, Email: email, Consent: true}); err != nil {
+			models.RegistrationInput{Name: name, Email: email, Consent: true}, models.ChannelAdmin); err != nil {
 			t.Fatal(err)
 		}
 	}

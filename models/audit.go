@@ -14,11 +14,6 @@ const (
 	AuditWebhookSecretRotate = "webhook.secret_rotated"
 )
 
-// Channels an audited action came through.
-const (
-	ChannelAdmin = "admin"
-	ChannelAPI   = "api"
-)
 
 // AuditEntry is one line of the audit log: who took people's data out of
 // Podium, or changed where it flows, when, and how many rows.
@@ -28,7 +23,8 @@ type AuditEntry struct {
 	// Actor names who did it as they were then: an account's address and
 	// role, so the line survives the account's deletion.
 	Actor     string
-	Channel   string
+	// Channel is admin, api or system (ChannelSystem).
+	Channel   Channel
 	Action    string
 	Subject   string
 	RowCount  int

@@ -85,7 +85,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.loadSecret(ctx)
+	if err := s.loadSecret(ctx); err != nil {
+		return err
+	}
+	return s.loadConsentWording(ctx)
 }
 
 // migrateTo applies migrations up to version target (-1 means all).

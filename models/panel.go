@@ -49,6 +49,14 @@ type Panel struct {
 	Sessions       []Session       `gorm:"constraint:OnDelete:CASCADE"`
 	// Questions are the custom questions of the sign-up form, in order.
 	Questions []Question `gorm:"constraint:OnDelete:CASCADE"`
+	// Sponsors are the panel's current sponsors, in order.
+	Sponsors []Sponsor `gorm:"constraint:OnDelete:CASCADE"`
+	// MarketingTextID is the version of the organizer's-news checkbox's
+	// wording (MarketingConsentText).
+	MarketingTextID *int64
+	// RetentionDays is how long registrants are kept after the last session
+	// ends; nil takes the site's default.
+	RetentionDays *int
 }
 
 // LearningPoint is one of a panel's ordered key learning points.
@@ -114,6 +122,9 @@ func (p *Panel) validate() error {
 		v.check(err == nil, "organizer_email", "Enter the organizer's email address, like name@example.com.")
 	}
 	p.checkTexts(v)
+	p.checkSponsors(v)
+	v.check(p.RetentionDays == nil || (*p.RetentionDays >= 1 && *p.RetentionDays <= maxRetentionDays), "retention_days",
+		"Keep registrants between 1 and 3,650 days after the last session, or leave it to the site's default.")
 	v.check(validReminders(p.ReminderMinutes), "reminder_minutes",
 		"Use up to five reminders, each between 1 minute and 14 days before the start.")
 	p.FollowUps.check(v)
@@ -140,6 +151,8 @@ const (
 	maxDescription = 20000
 	maxBio         = 2000
 	maxListItems   = 20
+	// maxRetentionDays bounds how long a panel keeps its registrants.
+	maxRetentionDays = 3650
 )
 
 // checkTexts bounds every text of a panel and refuses control characters
@@ -210,8 +223,23 @@ func (s *Store) CreatePanel(ctx context.Context, p *Panel) error {
 		if taken > 0 {
 			return &ValidationError{Fields: map[string]string{"slug": "Another panel already uses this address."}}
 		}
-		return tx.Create(p).Error
+		return createPanel(tx, p, s.Now())
 	})
+}
+
+// createPanel inserts a validated panel with everything it holds, and the
+// versions of its checkboxes' wordings.
+func createPanel(tx *gorm.DB, p *Panel, now time.Time) error {
+	sponsors := p.Sponsors
+	p.Sponsors = nil
+	if err := tx.Omit("MarketingTextID").Create(p).Error; err != nil {
+		return err
+	}
+	p.Sponsors = sponsors
+	if _, err := saveMarketingText(tx, p, now); err != nil {
+		return err
+	}
+	return replaceSponsors(tx, p, now)
 }
 
 // CountPanels counts every panel, whatever its status.
@@ -270,6 +298,7 @@ func (s *Store) PublishedPanel(ctx context.Context, slug string) (*Panel, error)
 		Preload("LearningPoints", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Speakers", func(db *gorm.DB) *gorm.DB { return db.Order("position") }).
 		Preload("Questions", func(db *gorm.DB) *gorm.DB { return db.Order("position, id") }).
+		Preload("Sponsors", panelSponsors).
 		Preload("Sessions", func(db *gorm.DB) *gorm.DB { return db.Order("starts_at, id") }).
 		Where("slug = ? AND status = ?", slug, PanelPublished).
 		First(&p).Error

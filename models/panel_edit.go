@@ -48,7 +48,7 @@ func (s *Store) PanelByID(ctx context.Context, id int64) (*Panel, error) {
 func panelByID(db *gorm.DB, id int64) (*Panel, error) {
 	var p Panel
 	err := db.Preload("LearningPoints", byPosition).Preload("Speakers", byPosition).
-		Preload("Questions", byPosition).
+		Preload("Questions", byPosition).Preload("Sponsors", panelSponsors).
 		Preload("Sessions", func(db *gorm.DB) *gorm.DB { return db.Order("starts_at, id") }).
 		Take(&p, id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -156,7 +156,7 @@ func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 		"reminder_minutes": p.ReminderMinutes, "follow_ups": p.FollowUps.Enabled,
 		"follow_up_delay_minutes": p.FollowUps.DelayMinutes, "thanks_subject": p.FollowUps.ThanksSubject,
 		"thanks_text": p.FollowUps.ThanksText, "missed_subject": p.FollowUps.MissedSubject,
-		"missed_text": p.FollowUps.MissedText, "updated_at": now,
+		"missed_text": p.FollowUps.MissedText, "retention_days": p.RetentionDays, "updated_at": now,
 	}).Error; err != nil {
 		return err
 	}
@@ -164,7 +164,13 @@ func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 	if err := replacePointsAndSpeakers(tx, p); err != nil {
 		return err
 	}
-	return replaceQuestions(tx, p.ID, p.Questions)
+	if err := replaceQuestions(tx, p.ID, p.Questions); err != nil {
+		return err
+	}
+	if _, err := saveMarketingText(tx, p, now); err != nil {
+		return err
+	}
+	return replaceSponsors(tx, p, now)
 }
 
 // checkSlugFree refuses a slug another panel uses.
@@ -313,7 +319,7 @@ func (s *Store) DuplicatePanel(ctx context.Context, id int64) (*Panel, error) {
 		}
 		now := s.Now()
 		dup.CreatedAt, dup.UpdatedAt = now, now
-		return tx.Create(dup).Error
+		return createPanel(tx, dup, now)
 	})
 	if err != nil {
 		return nil, err
@@ -339,6 +345,12 @@ func panelCopy(src *Panel, slug string) *Panel {
 		q := &dup.Questions[i]
 		q.ID, q.PanelID, q.Position, q.Options = 0, 0, i+1, append(Lines(nil), q.Options...)
 	}
+	dup.Sponsors = append([]Sponsor(nil), src.Sponsors...)
+	for i := range dup.Sponsors {
+		sp := &dup.Sponsors[i]
+		sp.ID, sp.PanelID, sp.ConsentTextID = 0, 0, nil
+	}
+	dup.MarketingTextID = nil
 	dup.ReminderMinutes = append(Minutes{}, src.ReminderMinutes...)
 	return &dup
 }

@@ -154,14 +154,16 @@ func (s *Store) sendAnnouncements(ctx context.Context) {
 // session, 2-7 name, email, email key, organisation, job title, source, 8
 // referrer, 9 now, 10 waitlist, 11 token hash, 12 token, 13 the session's
 // calendar sequence, 14 the registration's id (reserved by the read), 15
-// the hash of its personal join link.
+// the hash of its personal join link, 16-19 utm_medium, utm_campaign,
+// utm_term, utm_content, 20-22 the consents' purposes, sponsors (0 for
+// none) and wording versions, as arrays, 23 their channel.
 var signUpStatement = fmt.Sprintf(`WITH seat AS (
 		UPDATE sessions SET seats_taken = seats_taken + 1
 		WHERE id = $1 AND (capacity = 0 OR seats_taken < capacity) RETURNING id
 	), reg AS (
 		INSERT INTO registrations (id, session_id, name, email, email_key, organisation, job_title, source, referrer,
-			consent_at, created_at, updated_at, status)
-		SELECT $14, $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9,
+			utm_medium, utm_campaign, utm_term, utm_content, consent_at, created_at, updated_at, status)
+		SELECT $14, $1, $2, $3, $4, $5, $6, $7, $8, $16, $17, $18, $19, $9, $9, $9,
 			CASE WHEN EXISTS (SELECT 1 FROM seat) THEN '%[1]s' ELSE '%[2]s' END
 		WHERE EXISTS (SELECT 1 FROM seat) OR $10::boolean
 		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING
@@ -171,6 +173,10 @@ var signUpStatement = fmt.Sprintf(`WITH seat AS (
 	), personal AS (
 		INSERT INTO registration_links (token_hash, registration_id, purpose, created_at)
 		SELECT $15, id, '%[7]s', $9 FROM reg
+	), consent AS (
+		INSERT INTO consents (registration_id, purpose, sponsor_id, consent_text_id, given, channel, created_at)
+		SELECT reg.id, c.purpose, NULLIF(c.sponsor, 0), c.text, TRUE, $23, $9
+		FROM reg, unnest($20::text[], $21::bigint[], $22::bigint[]) AS c (purpose, sponsor, text)
 	), notice AS (
 		INSERT INTO outbox_messages (kind, registration_id, manage_token, calendar_method, sequence, status,
 			next_attempt_at, created_at)
@@ -190,9 +196,14 @@ func (postgresDialect) writeSignUp(tx *gorm.DB, w signUpWrite) (bool, bool, erro
 	var seat bool
 	var id sql.NullInt64
 	var status sql.NullString
+	purposes, sponsors, texts := make([]string, len(w.consents)), make([]int64, len(w.consents)), make([]int64, len(w.consents))
+	for i, c := range w.consents {
+		purposes[i], sponsors[i], texts[i] = string(c.purpose), c.sponsor, c.text
+	}
 	err := tx.Statement.ConnPool.QueryRowContext(tx.Statement.Context, signUpStatement,
 		w.sess.ID, r.Name, r.Email, r.EmailKey, r.Organisation, r.JobTitle, r.Source, r.Referrer, w.now,
-		w.sess.Waitlist, w.tokenHash, w.token, w.sess.Sequence, r.ID, hashToken(linkToken(w.joinKey, r.ID))).
+		w.sess.Waitlist, w.tokenHash, w.token, w.sess.Sequence, r.ID, hashToken(linkToken(w.joinKey, r.ID)),
+		r.Medium, r.Campaign, r.Term, r.Content, purposes, sponsors, texts, w.channel).
 		Scan(&seat, &id, &status)
 	switch {
 	case err != nil:

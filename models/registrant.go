@@ -236,10 +236,11 @@ func (s *Store) RegistrationByID(ctx context.Context, id int64) (*Registration, 
 // form does (same validation, capacity, waitlist, duplicates and emails), but
 // also after registration closed, until the session ends, and whatever the
 // panel's status. A cancelled session takes no one. Consent is required as on
-// the form: the organizer confirms the person agreed to be registered.
-func (s *Store) AddRegistrationByOrganizer(ctx context.Context, sessionID int64, in RegistrationInput) (*RegisterResult, error) {
+// the form: the organizer confirms the person agreed to be registered (and
+// to the organizer's news and sponsors the input names), through channel.
+func (s *Store) AddRegistrationByOrganizer(ctx context.Context, sessionID int64, in RegistrationInput, channel Channel) (*RegisterResult, error) {
 	in.SessionID = sessionID
-	return s.register(ctx, in, signUpRules{organizer: true})
+	return s.register(ctx, in, signUpRules{organizer: true, channel: channel})
 }
 
 // CancelRegistration is the organizer's cancel: the rules of CancelByToken

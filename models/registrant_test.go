@@ -268,16 +268,16 @@ func TestAddRegistrationByOrganizer_FollowsRegisterRulesBeyondTheDeadline(t *tes
 	}
 	sessionID := p.Sessions[0].ID
 	clock.Set(p.Sessions[0].StartsAt.Add(30 * time.Minute)) // registration closed, session running
-	first, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "a@example.com"))
+	first, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "a@example.com"), ChannelAdmin)
 	if err != nil || first.Registration.Status != RegistrationConfirmed {
 		t.Fatalf("add = %+v, %v; want confirmed on a draft panel after the deadline", first, err)
 	}
 	assertMessage(t, outboxFor(t, s, first.Registration.ID)[0], KindConfirmation, CalendarRequest, 0)
-	second, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "b@example.com"))
+	second, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "b@example.com"), ChannelAdmin)
 	if err != nil || second.Registration.Status != RegistrationWaitlisted {
 		t.Fatalf("second = %+v, %v; want waitlisted", second, err)
 	}
-	again, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "A@example.com"))
+	again, err := s.AddRegistrationByOrganizer(ctx, sessionID, validInput(0, "A@example.com"), ChannelAdmin)
 	if err != nil || !again.Duplicate || again.Registration.ID != first.Registration.ID {
 		t.Fatalf("again = %+v, %v; want the duplicate answer", again, err)
 	}
@@ -301,7 +301,7 @@ func TestAddRegistrationByOrganizer_FollowsRegisterRulesBeyondTheDeadline(t *tes
 	}
 	for _, tc := range cases {
 		tc.setup()
-		if _, err := s.AddRegistrationByOrganizer(ctx, tc.id, validInput(0, "late@example.com")); !errors.Is(err, tc.want) {
+		if _, err := s.AddRegistrationByOrganizer(ctx, tc.id, validInput(0, "late@example.com"), ChannelAdmin); !errors.Is(err, tc.want) {
 			t.Errorf("%s = %v; want %v", tc.name, err, tc.want)
 		}
 	}
@@ -313,7 +313,7 @@ func TestAddRegistrationByOrganizer_ChecksAnswersAndDetailsTogether(t *testing.T
 	p, sess := newQuestionPanel(t, s)
 	in := validInput(0, "not-an-email")
 	var verr *ValidationError
-	if _, err := s.AddRegistrationByOrganizer(context.Background(), sess.ID, in); !errors.As(err, &verr) ||
+	if _, err := s.AddRegistrationByOrganizer(context.Background(), sess.ID, in, ChannelAdmin); !errors.As(err, &verr) ||
 		verr.Fields["email"] == "" || verr.Fields[p.Questions[0].FieldName()] == "" {
 		t.Fatalf("add = %v; want messages for the email and the required question", err)
 	}

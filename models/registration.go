@@ -31,11 +31,20 @@ type Registration struct {
 	JobTitle     string
 	ConsentAt    time.Time
 	Status       RegistrationStatus
-	Source       string // utm_source, if any
-	Referrer     string
+	// Source and the tags after it are the first touch: the utm_* tags of
+	// the page the person signed up from, and its referrer.
+	Source   string // utm_source
+	Medium   string `gorm:"column:utm_medium"`
+	Campaign string `gorm:"column:utm_campaign"`
+	Term     string `gorm:"column:utm_term"`
+	Content  string `gorm:"column:utm_content"`
+	Referrer string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	CancelledAt  *time.Time
+	// ErasedAt is when the person's data was erased; the row stays,
+	// anonymous, so counts and dashboards stay right.
+	ErasedAt *time.Time
 	// AttendedAt is when the organizer marked the registrant as attended.
 	AttendedAt *time.Time
 	// OnDemand is a registration for the replay, made after the live
@@ -86,7 +95,7 @@ type RegisterResult struct {
 // Answers to the panel's questions are checked and stored in the same
 // transaction; a duplicate sign-up stores nothing new.
 func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInput) (*RegisterResult, error) {
-	return s.register(ctx, in, signUpRules{panelID: panelID})
+	return s.register(ctx, in, signUpRules{panelID: panelID, channel: ChannelForm})
 }
 
 // signUpRules say which sessions a sign-up may reach: the public form needs
@@ -95,6 +104,7 @@ func (s *Store) Register(ctx context.Context, panelID int64, in RegistrationInpu
 type signUpRules struct {
 	panelID   int64 // the public form's panel
 	organizer bool
+	channel   Channel // where the consents were given
 }
 
 // session reads the session inside the write transaction, holding its row
@@ -158,10 +168,14 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		res.Registration = Registration{
 			SessionID: sess.ID, Name: in.Name, Email: in.Email, EmailKey: emailKey,
 			Organisation: in.Organisation, JobTitle: in.JobTitle, ConsentAt: now,
-			Source: in.Source, Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now,
-			Attendance: AttendanceUnknown, ID: target.nextID,
+			Source: in.Source, Medium: in.Medium, Campaign: in.Campaign, Term: in.Term, Content: in.Content,
+			Referrer: in.Referrer, CreatedAt: now, UpdatedAt: now, Attendance: AttendanceUnknown, ID: target.nextID,
 		}
-		w := signUpWrite{reg: &res.Registration, sess: sess, token: token, tokenHash: tokenHash, now: now}
+		w := signUpWrite{reg: &res.Registration, sess: sess, token: token, tokenHash: tokenHash, now: now,
+			channel: rules.channel}
+		if w.consents, err = s.signUpConsents(tx, sess.PanelID, &in); err != nil {
+			return err
+		}
 		purpose := LinkJoin
 		if sess.OnDemand(now) {
 			purpose = LinkWatch
@@ -231,12 +245,10 @@ func waitlistToReplay(tx *gorm.DB, reg *Registration, now time.Time) error {
 // the address already holds a place (the unique index kept the row out).
 func writeOnDemandSignUp(tx *gorm.DB, w signUpWrite) (inserted bool, err error) {
 	w.reg.Status, w.reg.OnDemand = RegistrationConfirmed, true
-	err = queryRowSQL(tx, `INSERT INTO registrations
-		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
-		created_at, updated_at, on_demand) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)
+	err = queryRowSQL(tx, `INSERT INTO registrations (`+registrationColumns+`, on_demand)
+		VALUES (`+registrationValues+`, TRUE)
 		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING RETURNING id`,
-		w.reg.SessionID, w.reg.Name, w.reg.Email, w.reg.EmailKey, w.reg.Organisation, w.reg.JobTitle, w.reg.ConsentAt,
-		w.reg.Status, w.reg.Source, w.reg.Referrer, w.reg.CreatedAt, w.reg.UpdatedAt).Scan(&w.reg.ID)
+		w.reg.insertArgs()...).Scan(&w.reg.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -244,6 +256,9 @@ func writeOnDemandSignUp(tx *gorm.DB, w signUpWrite) (inserted bool, err error) 
 		return false, err
 	}
 	if err := insertLink(tx, w.joinKey, LinkWatch, w.reg.ID, w.now); err != nil {
+		return false, err
+	}
+	if err := insertConsents(tx, w.reg.ID, w.consents, w.channel, w.now); err != nil {
 		return false, err
 	}
 	return true, notifyWithToken(tx, w.now, w.reg, w.sess, w.token, w.tokenHash)
@@ -284,7 +299,23 @@ type signUpWrite struct {
 	// joinKey signs the personal link: the join link for a live place,
 	// the replay link for an on-demand one.
 	joinKey []byte
-	now     time.Time
+	// consents are the consents the sign-up gives, through channel.
+	consents []consentRow
+	channel  Channel
+	now      time.Time
+}
+
+// registrationColumns are the columns a sign-up writes, in the order of
+// Registration.insertArgs.
+const (
+	registrationColumns = `session_id, name, email, email_key, organisation, job_title, consent_at, status,
+		source, utm_medium, utm_campaign, utm_term, utm_content, referrer, created_at, updated_at`
+	registrationValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+)
+
+func (r *Registration) insertArgs() []any {
+	return []any{r.SessionID, r.Name, r.Email, r.EmailKey, r.Organisation, r.JobTitle, r.ConsentAt, r.Status,
+		r.Source, r.Medium, r.Campaign, r.Term, r.Content, r.Referrer, r.CreatedAt, r.UpdatedAt}
 }
 
 // writeSignUpStepwise is writeSignUp one statement at a time, for SQLite,
@@ -295,12 +326,8 @@ func writeSignUpStepwise(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err e
 		return false, false, err
 	}
 	seat, w.reg.Status = status == RegistrationConfirmed, status
-	res, err := execSQL(tx, `INSERT INTO registrations
-		(session_id, name, email, email_key, organisation, job_title, consent_at, status, source, referrer,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING`,
-		w.reg.SessionID, w.reg.Name, w.reg.Email, w.reg.EmailKey, w.reg.Organisation, w.reg.JobTitle, w.reg.ConsentAt,
-		w.reg.Status, w.reg.Source, w.reg.Referrer, w.reg.CreatedAt, w.reg.UpdatedAt)
+	res, err := execSQL(tx, `INSERT INTO registrations (`+registrationColumns+`) VALUES (`+registrationValues+`)
+		ON CONFLICT (session_id, email_key) WHERE status <> 'cancelled' DO NOTHING`, w.reg.insertArgs()...)
 	if err != nil {
 		return seat, false, err
 	}
@@ -313,6 +340,9 @@ func writeSignUpStepwise(tx *gorm.DB, w signUpWrite) (seat, inserted bool, err e
 		return seat, false, err
 	}
 	if err := insertLink(tx, w.joinKey, LinkJoin, w.reg.ID, w.now); err != nil {
+		return seat, false, err
+	}
+	if err := insertConsents(tx, w.reg.ID, w.consents, w.channel, w.now); err != nil {
 		return seat, false, err
 	}
 	return seat, true, notifyWithToken(tx, w.now, w.reg, w.sess, w.token, w.tokenHash)

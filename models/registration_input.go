@@ -20,8 +20,21 @@ type RegistrationInput struct {
 	Organisation string
 	JobTitle     string
 	Consent      bool
-	Source       string
-	Referrer     string
+	// Marketing is the organizer's-news box, ticked; MarketingText the
+	// version of its wording the page showed (0: the current one).
+	Marketing     bool
+	MarketingText int64
+	// Sponsors are the sponsors whose box was ticked, each with the version
+	// of its wording the page showed (0: the current one).
+	Sponsors map[int64]int64
+	// Source is the first touch: the landing page's utm_* tags (Source is
+	// utm_source) and the referrer.
+	Source   string
+	Medium   string
+	Campaign string
+	Term     string
+	Content  string
+	Referrer string
 	// Answers are the custom questions' answers by question id; a multiple
 	// choice question has one value per chosen option.
 	Answers map[int64][]string
@@ -32,6 +45,8 @@ const (
 	MaxNameLength  = 200
 	MaxEmailLength = 254
 	MaxOrgLength   = 200
+	// MaxTagLength bounds each utm_* tag kept; a longer one is cut.
+	MaxTagLength = 100
 )
 
 // Validate normalises the input in place and reports a message per bad field.
@@ -41,7 +56,9 @@ func (in *RegistrationInput) Validate() error {
 	in.Email = strings.TrimSpace(in.Email)
 	in.Organisation = strings.TrimSpace(in.Organisation)
 	in.JobTitle = strings.TrimSpace(in.JobTitle)
-	in.Source = clip(cleanLine(in.Source), 100)
+	for _, tag := range []*string{&in.Source, &in.Medium, &in.Campaign, &in.Term, &in.Content} {
+		*tag = clip(cleanLine(*tag), MaxTagLength)
+	}
 	in.Referrer = clip(cleanLine(in.Referrer), 500)
 
 	v.check(in.SessionID > 0, "session", "Choose a session.")

@@ -48,6 +48,9 @@ type Store struct {
 	secret atomic.Pointer[[]byte]
 	// keys holds the keys SigningKey derived from secret, by purpose.
 	keys sync.Map
+	// registrationText is the version of RegistrationConsentWording,
+	// stored by Migrate, which every sign-up's consent names.
+	registrationText int64
 }
 
 // Option changes how Open builds a Store.
@@ -158,6 +161,9 @@ func sqliteDSN(path string, kind connKind) string {
 	switch kind {
 	case connWriter:
 		q.Set("_txlock", "immediate")
+		// What is deleted or overwritten is zeroed in the file, so an
+		// erased address leaves no copy in free space (see Erase).
+		q.Set("_secure_delete", "on")
 	case connReader:
 		q.Set("_query_only", "true")
 	}

@@ -35,7 +35,7 @@ func NewAuditPage(frame AdminPage, entries []models.AuditEntry) AuditPage {
 		page.OlderURL = "/admin/audit-log?before=" + strconv.FormatInt(entries[len(entries)-1].ID, 10)
 	}
 	for _, e := range entries {
-		row := AuditRow{When: formatStamp(e.CreatedAt), Actor: e.Actor, Channel: e.Channel, Action: auditLabel(e.Action),
+		row := AuditRow{When: formatStamp(e.CreatedAt), Actor: e.Actor, Channel: string(e.Channel), Action: auditLabel(e.Action),
 			Subject: e.Subject}
 		if e.Action == models.AuditRegistrantsExported {
 			row.Rows = formatCount(e.RowCount)
