@@ -9,7 +9,7 @@ import (
 )
 
 // Jobs runs the background work that fills the outbox: session fan-outs,
-// due reminders and follow-ups. notify is told whenever something was queued.
+// due reminders and follow-ups; and erases registrants past retention. notify is told whenever something was queued.
 type Jobs struct {
 	Store  *models.Store
 	Notify func()
@@ -87,5 +87,12 @@ func (j *Jobs) runPass(ctx context.Context) {
 	if n > 0 {
 		j.Log.Info("queued follow-ups", "count", n)
 		j.Notify()
+	}
+	erased, err := j.Store.EraseExpired(ctx)
+	if err != nil && ctx.Err() == nil {
+		j.Log.Error("retention", "err", err)
+	}
+	for panel, count := range erased {
+		j.Log.Info("erased registrants past their panel's retention", "panel", panel, "count", count)
 	}
 }

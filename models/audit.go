@@ -12,8 +12,13 @@ const (
 	AuditWebhookChanged      = "webhook.changed"
 	AuditWebhookDeleted      = "webhook.deleted"
 	AuditWebhookSecretRotate = "webhook.secret_rotated"
+	AuditLeadsExported       = "leads.exported"
+	AuditPersonAccessed      = "person.accessed"
+	AuditPersonErased        = "person.erased"
+	// AuditRegistrantsExpired is the retention job's erasure of a panel's
+	// registrants.
+	AuditRegistrantsExpired = "registrants.expired"
 )
-
 
 // AuditEntry is one line of the audit log: who took people's data out of
 // Podium, or changed where it flows, when, and how many rows.
@@ -22,7 +27,7 @@ type AuditEntry struct {
 	AccountID *int64
 	// Actor names who did it as they were then: an account's address and
 	// role, so the line survives the account's deletion.
-	Actor     string
+	Actor string
 	// Channel is admin, api or system (ChannelSystem).
 	Channel   Channel
 	Action    string

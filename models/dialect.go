@@ -55,6 +55,9 @@ type dialect interface {
 	// lockRows takes the row locks of a read-change-write in tx: the rows
 	// query (a SELECT with ? placeholders) returns, until tx ends.
 	lockRows(tx *gorm.DB, query string, args ...any) error
+	// afterErasure removes the copies of erased data the database keeps
+	// outside its tables, as far as it can (Store.erase).
+	afterErasure(ctx context.Context, s *Store)
 	// isUniqueViolation reports whether err is a unique index refusing a row.
 	isUniqueViolation(err error) bool
 	// listen relays s's announcements to and from other instances until
@@ -109,6 +112,17 @@ func (sqliteDialect) exclusive(_ context.Context, _ *gorm.DB, _ int64, _ bool, f
 func (sqliteDialect) signUpLock() string                      { return "" }
 func (sqliteDialect) signUpNextID() string                    { return "0" }
 func (sqliteDialect) lockRows(*gorm.DB, string, ...any) error { return nil }
+
+// afterErasure empties the write-ahead log into the database file, where
+// secure_delete (sqliteDSN) has zeroed what the erasure overwrote, and
+// truncates it: the log would otherwise keep the old pages until its next
+// checkpoint. A reader holding an old snapshot can keep the checkpoint from
+// finishing; the next erasure or checkpoint completes it.
+func (sqliteDialect) afterErasure(ctx context.Context, s *Store) {
+	if err := s.write.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+		s.log.Warn("could not checkpoint the database after an erasure", "err", err)
+	}
+}
 
 // One process serves a SQLite file: there is nobody to tell.
 func (sqliteDialect) listen(context.Context, *Store) error { return nil }
@@ -232,6 +246,10 @@ func (postgresDialect) signUpNextID() string { return "nextval('registrations_id
 func (postgresDialect) lockRows(tx *gorm.DB, query string, args ...any) error {
 	return tx.Exec(query+" FOR UPDATE", args...).Error
 }
+
+// afterErasure leaves PostgreSQL's dead row versions to autovacuum: a dump
+// (pg_dump) never contains them (see README: Erasure).
+func (postgresDialect) afterErasure(context.Context, *Store) {}
 
 func (postgresDialect) isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError

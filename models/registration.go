@@ -33,15 +33,15 @@ type Registration struct {
 	Status       RegistrationStatus
 	// Source and the tags after it are the first touch: the utm_* tags of
 	// the page the person signed up from, and its referrer.
-	Source   string // utm_source
-	Medium   string `gorm:"column:utm_medium"`
-	Campaign string `gorm:"column:utm_campaign"`
-	Term     string `gorm:"column:utm_term"`
-	Content  string `gorm:"column:utm_content"`
-	Referrer string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	CancelledAt  *time.Time
+	Source      string // utm_source
+	Medium      string `gorm:"column:utm_medium"`
+	Campaign    string `gorm:"column:utm_campaign"`
+	Term        string `gorm:"column:utm_term"`
+	Content     string `gorm:"column:utm_content"`
+	Referrer    string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	CancelledAt *time.Time
 	// ErasedAt is when the person's data was erased; the row stays,
 	// anonymous, so counts and dashboards stay right.
 	ErasedAt *time.Time

@@ -117,7 +117,7 @@ func panelSponsors(db *gorm.DB) *gorm.DB {
 	return db.Where("removed_at IS NULL").Order("position, id")
 }
 
-// SponsorByID finds one of a panel's current sponsors.
+// sponsorOf finds one of a panel's current sponsors.
 func sponsorOf(db *gorm.DB, panelID, sponsorID int64) (*Sponsor, error) {
 	var sp Sponsor
 	err := db.Where("id = ? AND panel_id = ? AND removed_at IS NULL", sponsorID, panelID).Take(&sp).Error

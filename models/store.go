@@ -51,6 +51,8 @@ type Store struct {
 	// registrationText is the version of RegistrationConsentWording,
 	// stored by Migrate, which every sign-up's consent names.
 	registrationText int64
+	// retentionDays is the site's default retention (WithRetentionDays).
+	retentionDays int
 }
 
 // Option changes how Open builds a Store.
@@ -116,8 +118,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // Migrate returns.
 func Connect(dsn string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, log: slog.New(slog.DiscardHandler), dsn: dsn, poolSize: DefaultPoolSize,
-		statementTimeout: DefaultStatementTimeout,
-		retryDelay:       DefaultRetryDelay, group: newTxGroup(), changes: newChanges()}
+		statementTimeout: DefaultStatementTimeout, retentionDays: DefaultRetentionDays,
+		retryDelay: DefaultRetryDelay, group: newTxGroup(), changes: newChanges()}
 	for _, o := range opts {
 		o(s)
 	}

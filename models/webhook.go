@@ -26,6 +26,9 @@ const (
 	EventSessionUpdated        = "session.updated"
 	EventSessionCancelled      = "session.cancelled"
 	EventAttendanceRecorded    = "attendance.recorded"
+	// EventRegistrationErased tells a CRM that a registration's person had
+	// their data erased, so it can erase its copy: the body names no one.
+	EventRegistrationErased = "registration.erased"
 	// EventWebhookTest is what "send a test event" sends, to one endpoint.
 	EventWebhookTest = "webhook.test"
 )
@@ -33,7 +36,7 @@ const (
 // WebhookEventTypes are the types an endpoint can subscribe to.
 var WebhookEventTypes = []string{
 	EventRegistrationCreated, EventRegistrationPromoted, EventRegistrationCancelled,
-	EventSessionUpdated, EventSessionCancelled, EventAttendanceRecorded,
+	EventSessionUpdated, EventSessionCancelled, EventAttendanceRecorded, EventRegistrationErased,
 }
 
 // EventTypes is an endpoint's subscription: nil or empty means every type.

@@ -22,14 +22,20 @@ type webhookBody struct {
 // RegistrationEventData is a registration event's data: enough for a CRM
 // without a second call.
 type RegistrationEventData struct {
-	RegistrationID  int64   `json:"registration_id"`
-	Status          string  `json:"status"`
-	OnDemand        bool    `json:"on_demand"`
-	Name            string  `json:"name"`
-	Email           string  `json:"email"`
-	Organisation    string  `json:"organisation"`
-	JobTitle        string  `json:"job_title"`
+	RegistrationID int64  `json:"registration_id"`
+	Status         string `json:"status"`
+	OnDemand       bool   `json:"on_demand"`
+	Name           string `json:"name"`
+	Email          string `json:"email"`
+	Organisation   string `json:"organisation"`
+	JobTitle       string `json:"job_title"`
+	// Source is utm_source, under its first name.
 	Source          string  `json:"source"`
+	UTMSource       string  `json:"utm_source"`
+	UTMMedium       string  `json:"utm_medium"`
+	UTMCampaign     string  `json:"utm_campaign"`
+	UTMTerm         string  `json:"utm_term"`
+	UTMContent      string  `json:"utm_content"`
 	Referrer        string  `json:"referrer"`
 	RegisteredAt    string  `json:"registered_at"`
 	Attendance      string  `json:"attendance"`
@@ -146,7 +152,8 @@ func registrationEvents(tx *gorm.DB, now time.Time, eventType string, registrati
 func registrationEventData(r *Registration) RegistrationEventData {
 	return RegistrationEventData{
 		RegistrationID: r.ID, Status: string(r.Status), OnDemand: r.OnDemand, Name: r.Name, Email: r.Email,
-		Organisation: r.Organisation, JobTitle: r.JobTitle, Source: r.Source, Referrer: r.Referrer,
+		Organisation: r.Organisation, JobTitle: r.JobTitle, Source: r.Source, UTMSource: r.Source,
+		UTMMedium: r.Medium, UTMCampaign: r.Campaign, UTMTerm: r.Term, UTMContent: r.Content, Referrer: r.Referrer,
 		RegisteredAt: RFC3339(r.CreatedAt), Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
 		JoinedAt: RFC3339Ptr(r.JoinedAt), WatchedAt: RFC3339Ptr(r.WatchedAt),
 		SessionEventData: sessionEventData(r.Session, r.Session.Panel),

@@ -22,7 +22,8 @@ type config struct {
 	Addr string
 	// DB is a SQLite file's path or a postgres:// URL (PODIUM_DB).
 	DB string
-	// DBOptions carry PODIUM_DB_POOL and PODIUM_DB_STATEMENT_TIMEOUT.
+	// DBOptions carry PODIUM_DB_POOL, PODIUM_DB_STATEMENT_TIMEOUT and
+	// PODIUM_RETENTION_DAYS.
 	DBOptions      []models.Option
 	BaseURL        string
 	TrustedProxies []netip.Prefix
@@ -65,8 +66,8 @@ func dbFlag(fs *flag.FlagSet, getenv func(string) string) *string {
 		"SQLite database file, or a postgres:// URL (PODIUM_DB)")
 }
 
-// storeOptions reads the PostgreSQL pool's settings from the environment;
-// SQLite ignores them.
+// storeOptions reads the store's settings from the environment: the
+// PostgreSQL pool's (SQLite ignores them) and the retention default.
 func storeOptions(getenv func(string) string) ([]models.Option, error) {
 	var opts []models.Option
 	if v := getenv("PODIUM_DB_POOL"); v != "" {
@@ -82,6 +83,13 @@ func storeOptions(getenv func(string) string) ([]models.Option, error) {
 			return nil, fmt.Errorf("PODIUM_DB_STATEMENT_TIMEOUT must be a duration from 100ms to 1h, such as 15s, got %q", v)
 		}
 		opts = append(opts, models.WithStatementTimeout(d))
+	}
+	if v := getenv("PODIUM_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return nil, fmt.Errorf("PODIUM_RETENTION_DAYS must be a whole number of days from 1 to 3650, got %q", v)
+		}
+		opts = append(opts, models.WithRetentionDays(n))
 	}
 	return opts, nil
 }
