@@ -35,8 +35,13 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)
 	api.Post("/registrations/:id/cancel", h.apiCancelRegistration)
 
-	api.Get("/audit-log", requireOwnerToken, h.apiAuditLog)
-	hooks := api.Group("/webhooks", requireOwnerToken)
+	api.Get("/panels/:id/sponsors/:sponsor_id/leads", h.apiSponsorLeads)
+
+	api.Get("/audit-log", ownerTokenOnly("reads the audit log"), h.apiAuditLog)
+	people := ownerTokenOnly("reads or erases a person's data")
+	api.Get("/people/:email", people, h.apiShowPerson)
+	api.Delete("/people/:email", people, h.apiErasePerson)
+	hooks := api.Group("/webhooks", ownerTokenOnly("manages webhooks"))
 	hooks.Get("", h.apiListWebhooks)
 	hooks.Post("", h.apiCreateWebhook)
 	hooks.Get("/:id", h.apiShowWebhook)

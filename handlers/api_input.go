@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -106,6 +107,8 @@ type apiPanelInput struct {
 	Questions       []questionJSON    `json:"questions"`
 	ReminderMinutes []int             `json:"reminder_minutes"` // absent: a day and an hour before
 	FollowUps       followUpsPatch    `json:"follow_ups"`       // absent: on, two hours after
+	Sponsors        []sponsorJSON     `json:"sponsors"`
+	RetentionDays   *int              `json:"retention_days"` // absent or null: the site's default
 	Sessions        []apiSessionInput `json:"sessions"`
 }
 
@@ -116,6 +119,7 @@ func (in *apiPanelInput) toModel() *models.Panel {
 		ReminderMinutes: models.Minutes(in.ReminderMinutes),
 		LearningPoints:  learningPointsFrom(in.LearningPoints), Speakers: speakersFrom(in.Speakers),
 		Questions: questionsFrom(in.Questions, false), FollowUps: models.DefaultFollowUps,
+		Sponsors: sponsorsFrom(in.Sponsors, false), RetentionDays: in.RetentionDays,
 	}
 	in.FollowUps.applyTo(&p.FollowUps)
 	for i := range in.Sessions {
@@ -140,6 +144,8 @@ type apiPanelPatch struct {
 	Questions       patchField[[]questionJSON]     `json:"questions"`
 	ReminderMinutes patchField[[]int]              `json:"reminder_minutes"`
 	FollowUps       followUpsPatch                 `json:"follow_ups"`
+	Sponsors        patchField[[]sponsorJSON]      `json:"sponsors"`
+	RetentionDays   patchField[*int]               `json:"retention_days"`
 }
 
 // followUpsPatch is a panel's follow_ups object in a request: the fields
@@ -185,6 +191,24 @@ func (in *apiPanelPatch) applyTo(p *models.Panel) {
 		p.ReminderMinutes = append(models.Minutes{}, in.ReminderMinutes.Value...)
 	}
 	in.FollowUps.applyTo(&p.FollowUps)
+	if in.Sponsors.Set {
+		p.Sponsors = sponsorsFrom(in.Sponsors.Value, true)
+	}
+	in.RetentionDays.apply(&p.RetentionDays)
+}
+
+// sponsorsFrom converts sponsors; keepIDs keeps the ids a PATCH gives, so
+// those sponsors keep the consents given to them.
+func sponsorsFrom(in []sponsorJSON, keepIDs bool) []models.Sponsor {
+	var out []models.Sponsor
+	for _, s := range in {
+		sp := models.Sponsor{Name: s.Name, WebsiteURL: s.WebsiteURL, PrivacyURL: s.PrivacyURL, LogoURL: s.LogoURL}
+		if keepIDs {
+			sp.ID = s.ID
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 func learningPointsFrom(texts []string) []models.LearningPoint {
@@ -287,13 +311,24 @@ func (in *apiSessionPatch) update(s *models.Session) models.SessionUpdate {
 
 // apiRegistrationInput is the body of POST /sessions/{id}/registrations.
 type apiRegistrationInput struct {
-	Name         string           `json:"name"`
-	Email        string           `json:"email"`
-	Organisation string           `json:"organisation"`
-	JobTitle     string           `json:"job_title"`
-	Consent      bool             `json:"consent"`
-	Source       string           `json:"source"`
-	Answers      []apiAnswerInput `json:"answers"`
+	Name         string `json:"name"`
+	Email        string `json:"email"`
+	Organisation string `json:"organisation"`
+	JobTitle     string `json:"job_title"`
+	Consent      bool   `json:"consent"`
+	// Marketing and Sponsors are the organizer's news and the sponsors the
+	// person agreed to, as the organizer confirms.
+	Marketing bool    `json:"marketing"`
+	Sponsors  []int64 `json:"sponsors"`
+	// Source is utm_source's first name, still taken; utm_source wins.
+	Source      string           `json:"source"`
+	UTMSource   string           `json:"utm_source"`
+	UTMMedium   string           `json:"utm_medium"`
+	UTMCampaign string           `json:"utm_campaign"`
+	UTMTerm     string           `json:"utm_term"`
+	UTMContent  string           `json:"utm_content"`
+	Referrer    string           `json:"referrer"`
+	Answers     []apiAnswerInput `json:"answers"`
 }
 
 // apiAnswerInput is an answer in a request: value is a string, or an array of
@@ -306,7 +341,14 @@ type apiAnswerInput struct {
 func (in *apiRegistrationInput) toModel() models.RegistrationInput {
 	out := models.RegistrationInput{
 		Name: in.Name, Email: in.Email, Organisation: in.Organisation, JobTitle: in.JobTitle,
-		Consent: in.Consent, Source: in.Source,
+		Consent: in.Consent, Marketing: in.Marketing, Source: cmp.Or(in.UTMSource, in.Source),
+		Medium: in.UTMMedium, Campaign: in.UTMCampaign, Term: in.UTMTerm, Content: in.UTMContent, Referrer: in.Referrer,
+	}
+	for _, id := range in.Sponsors {
+		if out.Sponsors == nil {
+			out.Sponsors = map[int64]int64{}
+		}
+		out.Sponsors[id] = 0 // the wording the panel shows now
 	}
 	if len(in.Answers) > 0 {
 		out.Answers = make(map[int64][]string, len(in.Answers))

@@ -25,9 +25,12 @@ type panelJSON struct {
 	Questions       []questionJSON `json:"questions"`
 	ReminderMinutes []int          `json:"reminder_minutes"`
 	FollowUps       followUpsJSON  `json:"follow_ups"`
-	CreatedAt       string         `json:"created_at"`
-	UpdatedAt       string         `json:"updated_at"`
-	Sessions        []sessionJSON  `json:"sessions"`
+	Sponsors        []sponsorJSON  `json:"sponsors"`
+	// RetentionDays is the panel's own retention; null takes the site's.
+	RetentionDays *int          `json:"retention_days"`
+	CreatedAt     string        `json:"created_at"`
+	UpdatedAt     string        `json:"updated_at"`
+	Sessions      []sessionJSON `json:"sessions"`
 }
 
 // followUpsJSON is a panel's follow-up settings; empty subjects and texts
@@ -65,6 +68,17 @@ type speakerJSON struct {
 	Role         string `json:"role"`
 	Organisation string `json:"organisation"`
 	Bio          string `json:"bio"`
+}
+
+// sponsorJSON is a panel's sponsor, in and out. In a PATCH, giving a
+// sponsor's id keeps it (and the consents given to it); a sponsor left out
+// is removed, its consents kept on record.
+type sponsorJSON struct {
+	ID         int64  `json:"id,omitempty"`
+	Name       string `json:"name"`
+	WebsiteURL string `json:"website_url"`
+	PrivacyURL string `json:"privacy_url"`
+	LogoURL    string `json:"logo_url"`
 }
 
 // questionJSON is a custom question, in and out. In a PATCH, giving a
@@ -124,7 +138,14 @@ type registrationJSON struct {
 	JobTitle     string `json:"job_title"`
 	Status       string `json:"status"`
 	CreatedAt    string `json:"created_at"`
-	Attended     bool   `json:"attended"`
+	// The first touch: the sign-up page's utm_* tags and referrer.
+	UTMSource   string `json:"utm_source"`
+	UTMMedium   string `json:"utm_medium"`
+	UTMCampaign string `json:"utm_campaign"`
+	UTMTerm     string `json:"utm_term"`
+	UTMContent  string `json:"utm_content"`
+	Referrer    string `json:"referrer"`
+	Attended    bool   `json:"attended"`
 	// OnDemand is a registration for the replay, made after the session.
 	OnDemand        bool         `json:"on_demand"`
 	Attendance      string       `json:"attendance"`
@@ -198,6 +219,11 @@ func toPanelJSON(p *models.Panel) panelJSON {
 		CreatedAt: rfc3339(p.CreatedAt), UpdatedAt: rfc3339(p.UpdatedAt),
 		LearningPoints: make([]string, len(p.LearningPoints)), Speakers: make([]speakerJSON, len(p.Speakers)),
 		Questions: make([]questionJSON, len(p.Questions)), Sessions: make([]sessionJSON, len(p.Sessions)),
+		Sponsors: make([]sponsorJSON, len(p.Sponsors)), RetentionDays: p.RetentionDays,
+	}
+	for i, sp := range p.Sponsors {
+		out.Sponsors[i] = sponsorJSON{ID: sp.ID, Name: sp.Name, WebsiteURL: sp.WebsiteURL, PrivacyURL: sp.PrivacyURL,
+			LogoURL: sp.LogoURL}
 	}
 	for i, lp := range p.LearningPoints {
 		out.LearningPoints[i] = lp.Text
@@ -255,6 +281,8 @@ func toRegistrationJSON(r *models.Registration, kinds map[int64]models.QuestionK
 	out := registrationJSON{
 		ID: r.ID, SessionID: r.SessionID, Name: r.Name, Email: r.Email, Organisation: r.Organisation,
 		JobTitle: r.JobTitle, Status: string(r.Status), CreatedAt: rfc3339(r.CreatedAt),
+		UTMSource: r.Source, UTMMedium: r.Medium, UTMCampaign: r.Campaign, UTMTerm: r.Term, UTMContent: r.Content,
+		Referrer: r.Referrer,
 		Attended: r.Attendance == models.AttendanceAttended, OnDemand: r.OnDemand,
 		Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
 		JoinedAt: rfc3339Ptr(r.JoinedAt), WatchedAt: rfc3339Ptr(r.WatchedAt),

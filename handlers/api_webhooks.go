@@ -90,13 +90,17 @@ func subscription(types []string) ([]string, error) {
 	return types, nil
 }
 
-// requireOwnerToken keeps webhooks to owners' tokens: they send people's
-// details to other systems.
-func requireOwnerToken(c *fiber.Ctx) error {
-	if acc := currentAccount(c); acc == nil || acc.Role != models.RoleOwner {
-		return fiber.NewError(fiber.StatusForbidden, "Only an owner's token manages webhooks.")
+// ownerTokenOnly keeps routes to owners' tokens: webhooks send people's
+// details to other systems, the audit log says who took them out, and a
+// person's data is everything held about them. does says what the route
+// does, for the refusal ("manages webhooks").
+func ownerTokenOnly(does string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if acc := currentAccount(c); acc == nil || acc.Role != models.RoleOwner {
+			return fiber.NewError(fiber.StatusForbidden, "Only an owner's token "+does+".")
+		}
+		return c.Next()
 	}
-	return c.Next()
 }
 
 // apiListWebhooks answers GET /api/v1/webhooks.

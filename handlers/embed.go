@@ -36,7 +36,8 @@ func (h *Handlers) showEmbed(c *fiber.Ctx) error {
 	// A publisher page with Cross-Origin-Embedder-Policy may still load it.
 	c.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
-	return h.render(c, views.PageEmbed, views.NewEmbedPage(h.site, panel, h.store.Now()))
+	tags := views.TagsFrom(func(k string) string { return c.Query(k) })
+	return h.render(c, views.PageEmbed, views.NewEmbedPage(h.site, panel, h.store.Now(), tags))
 }
 
 // withFrameAncestors replaces the frame-ancestors directive of a CSP with
@@ -63,7 +64,7 @@ func (h *Handlers) oembed(c *fiber.Ctx) error {
 		// The spec's answer for a format the provider does not offer.
 		return c.Status(fiber.StatusNotImplemented).SendString("Only format=json is supported.\n")
 	}
-	slug, ok := h.panelSlug(c.Query("url"))
+	slug, tags, ok := h.panelSlug(c.Query("url"))
 	if !ok {
 		return models.ErrNotFound
 	}
@@ -73,7 +74,7 @@ func (h *Handlers) oembed(c *fiber.Ctx) error {
 	}
 	maxWidth, _ := strconv.Atoi(c.Query("maxwidth"))
 	maxHeight, _ := strconv.Atoi(c.Query("maxheight"))
-	answer, err := views.NewOEmbed(h.site, panel, maxWidth, maxHeight)
+	answer, err := views.NewOEmbed(h.site, panel, maxWidth, maxHeight, tags)
 	if err != nil {
 		return err
 	}
@@ -83,17 +84,18 @@ func (h *Handlers) oembed(c *fiber.Ctx) error {
 }
 
 // panelSlug finds the slug in a URL of a panel page (or its card) on this
-// site, whichever scheme it was typed with.
-func (h *Handlers) panelSlug(raw string) (string, bool) {
+// site, whichever scheme it was typed with, and the URL's utm_* tags, which
+// the card passes on.
+func (h *Handlers) panelSlug(raw string) (string, views.Tags, bool) {
 	u, err := url.Parse(raw)
 	base, baseErr := url.Parse(h.site.BaseURL)
 	if err != nil || baseErr != nil || !strings.EqualFold(u.Host, base.Host) ||
 		(u.Scheme != "http" && u.Scheme != "https") {
-		return "", false
+		return "", views.Tags{}, false
 	}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/embed")
 	slug, found := strings.CutPrefix(path, "/panels/")
-	return slug, found && slug != "" && !strings.Contains(slug, "/")
+	return slug, views.TagsFrom(u.Query().Get), found && slug != "" && !strings.Contains(slug, "/")
 }
 
 // originHost is a DNS name or IPv4 address, as an origin may carry.

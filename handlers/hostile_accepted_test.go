@@ -406,7 +406,8 @@ func TestHostileAccepted_PanelTextCannotForgeTheFormPlaceholders(t *testing.T) {
 	if n := strings.Count(page.body, "spoofed"); n != 1 {
 		t.Fatalf("utm_source appears %d times; want once, in the hidden field", n)
 	}
-	for _, placeholder := range []string{views.TokenPlaceholder, views.SourcePlaceholder, views.ReferrerPlaceholder} {
+	for _, placeholder := range []string{views.TokenPlaceholder, views.SourcePlaceholder, views.MediumPlaceholder,
+		views.CampaignPlaceholder, views.TermPlaceholder, views.ContentPlaceholder, views.ReferrerPlaceholder} {
 		p.Description = "Call " + placeholder
 		if err := env.store.UpdatePanel(t.Context(), p); validationFields(err)["description"] == "" {
 			t.Fatalf("a description holding %q was not refused: %v", placeholder, err)

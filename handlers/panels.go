@@ -21,7 +21,7 @@ func (h *Handlers) showIndex(c *fiber.Ctx) error {
 		return err
 	}
 	c.Type("html", "utf-8")
-	return page.Fill(c.Response().BodyWriter(), "", "", "")
+	return page.Fill(c.Response().BodyWriter(), views.Visit{})
 }
 
 // showPanel renders a panel's landing page with an empty sign-up form.
@@ -41,7 +41,8 @@ func (h *Handlers) showPanel(c *fiber.Ctx) error {
 	// The page carries a per-visitor CSRF token, so no shared cache may keep it.
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	c.Type("html", "utf-8")
-	return page.Fill(c.Response().BodyWriter(), csrfToken(c), c.Query("utm_source"), c.Get(fiber.HeaderReferer))
+	return page.Fill(c.Response().BodyWriter(), views.Visit{Token: csrfToken(c),
+		Tags: views.TagsFrom(func(k string) string { return c.Query(k) }), Referrer: c.Get(fiber.HeaderReferer)})
 }
 
 func csrfToken(c *fiber.Ctx) string {

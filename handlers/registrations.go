@@ -50,17 +50,58 @@ func (h *Handlers) createRegistration(c *fiber.Ctx) error {
 func formValues(c *fiber.Ctx) views.FormValues {
 	sessionID, _ := strconv.ParseInt(c.FormValue("session"), 10, 64)
 	consent := c.FormValue("consent")
+	marketing := c.FormValue("marketing")
 	return views.FormValues{
-		SessionID:    sessionID,
-		Name:         strings.Clone(c.FormValue("name")),
-		Email:        strings.Clone(c.FormValue("email")),
-		Organisation: strings.Clone(c.FormValue("organisation")),
-		JobTitle:     strings.Clone(c.FormValue("job_title")),
-		Consent:      consent == "yes" || consent == "on" || consent == "true",
-		Source:       strings.Clone(c.FormValue("utm_source")),
-		Referrer:     strings.Clone(c.FormValue("referrer")),
-		Answers:      formAnswers(c),
+		SessionID:     sessionID,
+		Name:          strings.Clone(c.FormValue("name")),
+		Email:         strings.Clone(c.FormValue("email")),
+		Organisation:  strings.Clone(c.FormValue("organisation")),
+		JobTitle:      strings.Clone(c.FormValue("job_title")),
+		Consent:       consent == "yes" || consent == "on" || consent == "true",
+		Marketing:     marketing != "",
+		MarketingText: wordingVersion(marketing),
+		Sponsors:      formSponsors(c),
+		Source:        strings.Clone(c.FormValue("utm_source")),
+		Medium:        strings.Clone(c.FormValue("utm_medium")),
+		Campaign:      strings.Clone(c.FormValue("utm_campaign")),
+		Term:          strings.Clone(c.FormValue("utm_term")),
+		Content:       strings.Clone(c.FormValue("utm_content")),
+		Referrer:      strings.Clone(c.FormValue("referrer")),
+		Answers:       formAnswers(c),
 	}
+}
+
+// wordingVersion reads a consent checkbox's value: the version of the
+// wording the page showed, or 0 (the current one) for any other value.
+func wordingVersion(value string) int64 {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}
+
+// maxSponsorFields bounds how many sponsor_<id> boxes a form may send.
+const maxSponsorFields = 20
+
+// formSponsors reads the ticked sponsor boxes, sent as sponsor_<id> fields
+// whose value is the version of the wording shown.
+func formSponsors(c *fiber.Ctx) map[int64]int64 {
+	var ticked map[int64]int64
+	c.Request().PostArgs().VisitAll(func(key, value []byte) {
+		idText, ok := strings.CutPrefix(string(key), "sponsor_")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if !ok || err != nil || id <= 0 || len(value) == 0 || len(ticked) >= maxSponsorFields {
+			return
+		}
+		if ticked == nil {
+			ticked = map[int64]int64{}
+		}
+		if _, seen := ticked[id]; !seen {
+			ticked[id] = wordingVersion(string(value))
+		}
+	})
+	return ticked
 }
 
 // maxAnswerFields bounds how many q_<id> fields a form may send.
@@ -96,9 +137,17 @@ func (h *Handlers) showRegistration(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	consents, err := h.store.Consents(c.UserContext(), reg.ID)
+	if err != nil {
+		return err
+	}
 	page := views.NewRegistrationPage(h.site, reg, token, links, csrfToken(c), h.store.Now())
-	if c.Query("cancelled") == "1" && page.Cancelled {
+	page.Consents = views.NewConsentViews(consents)
+	switch {
+	case c.Query("cancelled") == "1" && page.Cancelled:
 		page.Flash = "Your registration has been cancelled."
+	case c.Query("withdrawn") == "1":
+		page.Flash = "Done: you have withdrawn your consent. Nothing more is shared on its strength."
 	}
 	setPrivateHeaders(c)
 	return h.render(c, views.PageRegistration, page)
@@ -114,6 +163,72 @@ func (h *Handlers) cancelRegistration(c *fiber.Ctx) error {
 	h.changed(true)
 	h.log.Info("cancellation", "registration", res.Registration.ID, "promoted", res.Promoted != nil)
 	return c.Redirect(views.RegistrationURL(token)+"?cancelled=1", fiber.StatusSeeOther)
+}
+
+// withdrawConsent withdraws one of the registration's consents, named by
+// the form's purpose and sponsor fields.
+func (h *Handlers) withdrawConsent(c *fiber.Ctx) error {
+	token := strings.Clone(c.Params("token"))
+	reg, err := h.store.RegistrationByToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	sponsorID, err := strconv.ParseInt(c.FormValue("sponsor", "0"), 10, 64)
+	if err != nil || sponsorID < 0 {
+		return h.renderMessage(c, fiber.StatusBadRequest, "We could not withdraw that",
+			"The form named no consent we know. Go back to your page, reload it and try again.")
+	}
+	purpose := models.ConsentPurpose(c.FormValue("purpose"))
+	withdrawn, err := h.store.WithdrawConsent(c.UserContext(), reg.ID, purpose, sponsorID, models.ChannelManage)
+	switch {
+	case errors.Is(err, models.ErrConsentRequired):
+		return h.renderMessage(c, fiber.StatusUnprocessableEntity, "This one goes with your place",
+			"We need your details to manage your place. To withdraw this consent, delete your data from your page.")
+	case errors.Is(err, models.ErrNotFound):
+		return h.renderMessage(c, fiber.StatusBadRequest, "We could not withdraw that",
+			"The form named no consent you gave. Go back to your page, reload it and try again.")
+	case err != nil:
+		return err
+	}
+	h.log.Info("consent withdrawn", "registration", reg.ID, "purpose", purpose, "sponsor", sponsorID, "was_current", withdrawn)
+	return c.Redirect(views.RegistrationURL(token)+"?withdrawn=1", fiber.StatusSeeOther)
+}
+
+// showErase asks the person to confirm the deletion of their data.
+func (h *Handlers) showErase(c *fiber.Ctx) error {
+	token := strings.Clone(c.Params("token"))
+	reg, err := h.store.RegistrationByToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	setPrivateHeaders(c)
+	return h.render(c, views.PageErase, views.ErasePage{
+		Page:         views.Page{Title: "Delete your data", NoIndex: true},
+		Registration: reg, Panel: reg.Session.Panel, CSRFToken: csrfToken(c),
+		EraseAction: views.RegistrationURL(token) + "/erase", BackURL: views.RegistrationURL(token),
+	})
+}
+
+// eraseRegistration erases everything held about the address of the
+// registration behind the manage link, once the person confirmed.
+func (h *Handlers) eraseRegistration(c *fiber.Ctx) error {
+	if c.FormValue("confirm") != "yes" {
+		return h.showErase(c)
+	}
+	token := strings.Clone(c.Params("token"))
+	res, err := h.store.EraseByToken(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	h.changed(true)
+	if err := h.store.Audit(c.UserContext(), models.AuditEntry{Actor: "the person, from their own page",
+		Channel: models.ChannelManage, Action: models.AuditPersonErased, RowCount: res.Registrations}); err != nil {
+		h.log.Error("could not write the audit log", "action", models.AuditPersonErased, "err", err)
+	}
+	h.log.Info("person erased from their page", "registrations", res.Registrations, "promoted", len(res.Promoted))
+	setPrivateHeaders(c)
+	return h.renderMessage(c, fiber.StatusOK, "Your data has been deleted",
+		"We no longer hold your name, email address, organisation, answers or choices. Thank you for your interest.")
 }
 
 // setPrivateHeaders keeps a page behind a secret link out of caches, search

@@ -172,3 +172,57 @@ func redactWebhookEvents(tx *gorm.DB, registrationID int64) error {
 // trace a person.
 var personalEventFields = []string{"name", "email", "organisation", "job_title", "source", "referrer",
 	"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
+
+// PersonData is everything Podium holds about an address (a subject
+// access request): each registration with its session and panel, answers,
+// consents and the emails sent or queued to it, and the panels whose
+// reminders the address stopped.
+type PersonData struct {
+	Email         string
+	Registrations []PersonRegistration
+	// OptOuts are the panels whose reminders and follow-ups it stopped.
+	OptOuts []OptOut
+}
+
+// PersonRegistration is one registration in PersonData.
+type PersonRegistration struct {
+	Registration
+	Consents []ConsentState
+	Emails   []OutboxMessage
+}
+
+// OptOut is a panel whose non-essential emails an address stopped.
+type OptOut struct {
+	PanelID   int64
+	CreatedAt time.Time
+}
+
+// PersonData gathers what Podium holds about the address; an address it
+// holds nothing about has no registrations (a malformed one: ErrNotFound).
+func (s *Store) PersonData(ctx context.Context, email string) (*PersonData, error) {
+	key, err := normaliseEmail(email)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	db := s.read.WithContext(ctx)
+	out := &PersonData{Email: key}
+	var regs []Registration
+	if err := preloadRegistrant(db).Preload("Session.Panel.Questions").Where("email_key = ?", key).
+		Order("id").Find(&regs).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range regs {
+		pr := PersonRegistration{Registration: r}
+		if pr.Consents, err = consentStates(db, r.ID); err != nil {
+			return nil, err
+		}
+		if err := db.Select("id", "kind", "registration_id", "status", "attempts", "created_at", "sent_at").
+			Where("registration_id = ?", r.ID).Order("id").Find(&pr.Emails).Error; err != nil {
+			return nil, err
+		}
+		out.Registrations = append(out.Registrations, pr)
+	}
+	err = db.Table("email_opt_outs").Select("panel_id, created_at").Where("email_key = ?", key).
+		Order("panel_id").Scan(&out.OptOuts).Error
+	return out, err
+}

@@ -3,6 +3,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,9 +47,17 @@ func (p *Panel) checkSponsors(v *validator) {
 			"Give the sponsor's privacy policy as an https:// address: people read it before they agree.")
 		v.check(sp.WebsiteURL == "" || validJoinURL(sp.WebsiteURL), prefix+"website_url",
 			"Give the website as an https:// address, or leave it empty.")
-		v.check(sp.LogoURL == "" || validJoinURL(sp.LogoURL), prefix+"logo_url",
-			"Give the logo as an https:// address, or leave it empty.")
+		v.check(sp.LogoURL == "" || validJoinURL(sp.LogoURL) || validSitePath(sp.LogoURL), prefix+"logo_url",
+			"Give the logo as an https:// address or a path on this site (/public/img/logo.png), or leave it empty.")
 	}
+}
+
+// validSitePath is a path on this site, such as /public/img/logo.png:
+// public pages show only logos the site serves itself (views.Partner).
+func validSitePath(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") && u.Scheme == "" &&
+		u.Host == "" && len(raw) <= 2000 && !strings.ContainsAny(raw, " \t\r\n\"'<>\\") && isPlainLine(raw)
 }
 
 // replaceSponsors stores p's sponsors in slice order: a sponsor whose id is

@@ -17,7 +17,7 @@ var csvColumns = []string{
 	"Registration ID", "Status", "Name", "Email", "Organisation", "Job title",
 	"Registered (UTC)", "Cancelled (UTC)", "Attended (UTC)", "Consent given (UTC)",
 	"Panel", "Session ID", "Session start (UTC)", "Session start (local)", "Session time zone",
-	"Source", "Referrer",
+	"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "Referrer",
 	"Replay registration", "Attendance", "Minutes attended", "Joined (UTC)", "Watched (UTC)",
 }
 
@@ -79,15 +79,16 @@ func (e *CSVExport) Row(r *models.Registration) []string {
 		row[13] = s.StartsAt.In(e.location(s)).Format(csvTime)
 		row[14] = CSVCell(s.TimeZone)
 	}
-	row[15], row[16] = CSVCell(r.Source), CSVCell(r.Referrer)
+	row[15], row[16], row[17] = CSVCell(r.Source), CSVCell(r.Medium), CSVCell(r.Campaign)
+	row[18], row[19], row[20] = CSVCell(r.Term), CSVCell(r.Content), CSVCell(r.Referrer)
 	if r.OnDemand {
-		row[17] = "yes"
+		row[21] = "yes"
 	}
-	row[18] = string(r.Attendance)
+	row[22] = string(r.Attendance)
 	if r.AttendedMinutes != nil {
-		row[19] = strconv.Itoa(*r.AttendedMinutes)
+		row[23] = strconv.Itoa(*r.AttendedMinutes)
 	}
-	row[20], row[21] = csvStampPtr(r.JoinedAt), csvStampPtr(r.WatchedAt)
+	row[24], row[25] = csvStampPtr(r.JoinedAt), csvStampPtr(r.WatchedAt)
 	for _, a := range r.Answers {
 		if col, ok := e.column[a.QuestionID]; ok {
 			row[col] = CSVCell(strings.ReplaceAll(a.Value, "\n", "; "))

@@ -47,18 +47,26 @@ type EmbedPage struct {
 	Session    SessionView
 	HasSession bool
 	Points     []string
-	// RegisterURL opens the panel page (absolute, tagged utm_source=embed).
+	// RegisterURL opens the panel page (absolute), with the card's own
+	// tags, or utm_source=embed.
 	RegisterURL string
 	Open        bool
+	// Partners are the panel's sponsors, named "In partnership with".
+	Partners []Partner
 }
 
-// NewEmbedPage builds the promo card of a published panel.
-func NewEmbedPage(site Site, p *models.Panel, now time.Time) EmbedPage {
+// NewEmbedPage builds the promo card of a published panel; tags are the
+// card's own (its src's), which its link passes on to the panel page.
+func NewEmbedPage(site Site, p *models.Panel, now time.Time, tags Tags) EmbedPage {
+	if strings.TrimSpace(tags.Source) == "" {
+		tags.Source = "embed"
+	}
 	page := EmbedPage{
 		Page:        Page{Title: p.Title, Description: p.Summary, NoIndex: true},
 		Title:       p.Title,
 		Format:      p.Format,
-		RegisterURL: site.URL(PanelURL(p.Slug)) + "?utm_source=embed",
+		RegisterURL: tags.WithQuery(site.URL(PanelURL(p.Slug))),
+		Partners:    NewPartners(p.Sponsors),
 	}
 	if sess, ok := featuredSession(p, now); ok {
 		page.Session, page.HasSession = NewSessionView(sess, now), true
@@ -100,12 +108,12 @@ var embedSnippet = template.Must(template.New("snippet").Parse(
 		`style="border:0;max-width:100%" loading="lazy"></iframe>`))
 
 // EmbedSnippet is the HTML that frames a panel's promo card at the given size.
-func EmbedSnippet(site Site, p *models.Panel, width, height int) (string, error) {
+func EmbedSnippet(site Site, p *models.Panel, width, height int, tags Tags) (string, error) {
 	var buf bytes.Buffer
 	err := embedSnippet.Execute(&buf, struct {
 		Src, Title    string
 		Width, Height int
-	}{site.URL(EmbedURL(p.Slug)), p.Title + " – reserve your free place", width, height})
+	}{tags.WithQuery(site.URL(EmbedURL(p.Slug))), p.Title + " – reserve your free place", width, height})
 	return buf.String(), err
 }
 
@@ -131,7 +139,7 @@ const OEmbedCacheAge = 3600
 
 // NewOEmbed answers an oEmbed request for a panel, fitting the card within
 // maxWidth and maxHeight when they are above zero.
-func NewOEmbed(site Site, p *models.Panel, maxWidth, maxHeight int) (OEmbed, error) {
+func NewOEmbed(site Site, p *models.Panel, maxWidth, maxHeight int, tags Tags) (OEmbed, error) {
 	width, height := EmbedWidth, EmbedHeight
 	if maxWidth > 0 {
 		width = min(width, maxWidth)
@@ -139,7 +147,7 @@ func NewOEmbed(site Site, p *models.Panel, maxWidth, maxHeight int) (OEmbed, err
 	if maxHeight > 0 {
 		height = min(height, maxHeight)
 	}
-	snippet, err := EmbedSnippet(site, p, width, height)
+	snippet, err := EmbedSnippet(site, p, width, height, tags)
 	if err != nil {
 		return OEmbed{}, err
 	}

@@ -50,6 +50,8 @@ type PanelPage struct {
 	CallToAction string
 	// FeedURL is the panel's subscribable calendar feed.
 	FeedURL string
+	// Partners are the panel's sponsors, named "In partnership with".
+	Partners []Partner
 }
 
 // RegistrationForm is the sign-up form, with what was typed and the
@@ -66,6 +68,8 @@ type RegistrationForm struct {
 	Questions []models.Question
 	// Submit is the button's label.
 	Submit string
+	// Consents are the form's consent checkboxes.
+	Consents ConsentBoxes
 }
 
 // FormValues are the sign-up form's fields as typed: exactly what a
@@ -80,7 +84,7 @@ func (f RegistrationForm) ErrorList() []FieldError {
 	for _, q := range f.Questions {
 		fields = append(fields, q.FieldName())
 	}
-	fields = append(fields, "consent")
+	fields = append(fields, "sponsors", "consent")
 	var out []FieldError
 	for _, field := range fields {
 		if msg, ok := f.Errors[field]; ok {
@@ -127,6 +131,21 @@ type RegistrationPage struct {
 	CanCancel         bool
 	// Flash is a one-off message, e.g. after cancelling.
 	Flash string
+	// Consents are the registration's consents; WithdrawAction withdraws
+	// one, EraseURL asks to delete the person's data.
+	Consents       []ConsentView
+	WithdrawAction string
+	EraseURL       string
+}
+
+// ErasePage asks a person to confirm the deletion of their data.
+type ErasePage struct {
+	Page
+	Registration *models.Registration
+	Panel        *models.Panel
+	EraseAction  string
+	BackURL      string
+	CSRFToken    string
 }
 
 // MessagePage is a plain page with a heading and a message: errors, a full
@@ -205,6 +224,7 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 	form.Action = PanelURL(p.Slug) + "/register"
 	form.Sessions = NewSessionViews(open, now)
 	form.Questions = p.Questions
+	form.Consents = NewConsentBoxes(p)
 	sessions := NewSessionViews(p.Sessions, now)
 	for i := range sessions {
 		sessions[i].ICSURL = PanelURL(p.Slug) + "/sessions/" + strconv.FormatInt(sessions[i].ID, 10) + ".ics"
@@ -219,6 +239,7 @@ func NewPanelPage(p *models.Panel, now time.Time, form RegistrationForm) PanelPa
 		Ended:          len(p.Sessions) == 0 && p.Ended > 0,
 		CallToAction:   cta,
 		FeedURL:        PanelURL(p.Slug) + "/calendar.ics",
+		Partners:       NewPartners(p.Sponsors),
 	}
 }
 
@@ -250,6 +271,8 @@ func NewRegistrationPage(site Site, reg *models.Registration, token string, pers
 		Panel:        sess.Panel,
 		Session:      NewSessionView(sess, now),
 		CancelAction: RegistrationURL(token) + "/cancel",
+		WithdrawAction: RegistrationURL(token) + "/consents/withdraw",
+		EraseURL:       RegistrationURL(token) + "/erase",
 		CSRFToken:    csrfToken,
 		PanelURL:     PanelURL(sess.Panel.Slug),
 		Confirmed:    reg.Status == models.RegistrationConfirmed,

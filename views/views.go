@@ -52,6 +52,8 @@ const (
 	PagePanel        = "pages/panel"
 	PageRegistration = "pages/registration"
 	PageMessage      = "pages/message"
+	// PageErase is the confirmation step of "Delete my data".
+	PageErase = "pages/erase"
 )
 
 // TextField is the data of the "text_field" partial.

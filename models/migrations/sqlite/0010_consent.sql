@@ -57,3 +57,21 @@ ALTER TABLE registrations ADD COLUMN utm_term TEXT NOT NULL DEFAULT '';
 ALTER TABLE registrations ADD COLUMN utm_content TEXT NOT NULL DEFAULT '';
 -- When the person's data was erased; the row stays, anonymous, for counts.
 ALTER TABLE registrations ADD COLUMN erased_at TIMESTAMP;
+
+-- A person erasing their own data from their page is audited too (channel
+-- 'manage'). SQLite cannot change a CHECK constraint, so the log is copied
+-- into a table that takes it; nothing refers to audit_log.
+CREATE TABLE audit_log_new (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    actor      TEXT NOT NULL,
+    channel    TEXT NOT NULL CHECK (channel IN ('admin', 'api', 'system', 'manage')),
+    action     TEXT NOT NULL,
+    subject    TEXT NOT NULL DEFAULT '',
+    row_count  INTEGER NOT NULL DEFAULT 0,
+    created_at TIMESTAMP NOT NULL
+);
+INSERT INTO audit_log_new SELECT id, account_id, actor, channel, action, subject, row_count, created_at FROM audit_log;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_new RENAME TO audit_log;
+CREATE INDEX audit_log_created ON audit_log (created_at, id);
