@@ -65,7 +65,7 @@ func (h *Handlers) nextThenInvalidate(c *fiber.Ctx) error {
 // requireOwner limits a route to owners.
 func (h *Handlers) requireOwner(c *fiber.Ctx) error {
 	if acc := currentAccount(c); acc == nil || acc.Role != models.RoleOwner {
-		return h.renderMessage(c, fiber.StatusForbidden, "Owners only", "Only an owner can manage accounts, API tokens and webhooks.")
+		return h.renderMessage(c, fiber.StatusForbidden, "Owners only", "Only an owner can manage accounts, API tokens, webhooks and people's data, or read the audit log.")
 	}
 	return c.Next()
 }

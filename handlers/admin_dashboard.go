@@ -9,7 +9,7 @@ import (
 )
 
 // showDashboard shows upcoming sessions with their fill rate, registrations
-// per day and the outbox's health.
+// per day and by source, and the outbox's health.
 func (h *Handlers) showDashboard(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	now := h.store.Now()
@@ -25,6 +25,11 @@ func (h *Handlers) showDashboard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sources, err := h.store.RegistrationsBySource(ctx, 0)
+	if err != nil {
+		return err
+	}
 	frame := h.adminFrame(c, "Dashboard", views.SectionDashboard)
-	return h.render(c, views.PageAdminDashboard, views.NewDashboardPage(frame, upcoming, days, views.NewOutboxHealth(counts), now))
+	page := views.NewDashboardPage(frame, upcoming, days, views.NewOutboxHealth(counts), now).WithSources(sources)
+	return h.render(c, views.PageAdminDashboard, page)
 }

@@ -43,11 +43,16 @@ func (h *Handlers) adminPages(r fiber.Router) {
 
 	r.Get("/panels/:id/registrants", h.panelRegistrants)
 	r.Get("/panels/:id/registrants.csv", h.exportPanelRegistrants)
+	r.Get("/panels/:id/sponsors/:sponsor_id/leads.csv", h.downloadLeads)
+	r.Get("/panels/:id/links", h.showTrackedLinks)
 	r.Get("/panels/:id/sessions/:sid/registrants.csv", h.exportSessionRegistrants)
 	r.Post("/panels/:id/sessions/:sid/registrants", h.addRegistrant)
 	r.Post("/registrations/:rid/cancel", h.cancelRegistrant)
 	r.Post("/registrations/:rid/promote", h.promoteRegistrant)
 	r.Post("/registrations/:rid/resend", h.resendInvite)
+	r.Post("/registrations/:rid/approve", h.approveRegistrant)
+	r.Post("/registrations/:rid/decline", h.declineRegistrant)
+	r.Post("/registrations/decide", h.decideRegistrants)
 	r.Post("/registrations/:rid/attended", h.markAttended)
 
 	r.Get("/outbox", h.listOutbox)
@@ -65,6 +70,9 @@ func (h *Handlers) adminPages(r fiber.Router) {
 	r.Post("/tokens/:id/revoke", h.requireOwner, h.revokeToken)
 
 	r.Get("/audit-log", h.requireOwner, h.showAuditLog)
+	r.Get("/people", h.requireOwner, h.showPerson)
+	r.Post("/people/erase", h.requireOwner, h.erasePerson)
+	r.Get("/retention", h.requireOwner, h.showRetention)
 	r.Get("/webhooks", h.requireOwner, h.listWebhooks)
 	r.Post("/webhooks", h.requireOwner, h.createWebhook)
 	r.Get("/webhooks/:id", h.requireOwner, h.showWebhook)

@@ -66,6 +66,21 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 			Remove: c.FormValue(key+"remove") != "",
 		})
 	}
+	for i := 0; i < maxFormRows; i++ {
+		key := "sponsors[" + strconv.Itoa(i) + "]."
+		if !c.Request().PostArgs().Has(key + "position") {
+			break
+		}
+		in.Sponsors = append(in.Sponsors, views.SponsorInput{
+			Position: formText(c, key+"position"), ID: formText(c, key+"id"), Name: formText(c, key+"name"),
+			WebsiteURL: formText(c, key+"website_url"), PrivacyURL: formText(c, key+"privacy_url"),
+			LogoURL: formText(c, key+"logo_url"), Remove: c.FormValue(key+"remove") != "",
+		})
+	}
+	in.RetentionDays = formText(c, "retention_days")
+	in.BlockedDomains, in.AllowedDomains = formText(c, "blocked_email_domains"), formText(c, "allowed_email_domains")
+	in.ConfirmEmail = c.FormValue("require_email_confirmation") != ""
+	in.RequireApproval = c.FormValue("require_approval") != ""
 	return in.Normalised()
 }
 

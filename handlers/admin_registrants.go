@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -129,6 +131,80 @@ func (h *Handlers) promoteRegistrant(c *fiber.Ctx) error {
 	}
 	_, err = h.store.PromoteRegistration(c.UserContext(), id)
 	return h.afterEmailAction(c, err, "They have a place now, and an invite is on its way.")
+}
+
+// approveRegistrant approves a registration awaiting approval.
+func (h *Handlers) approveRegistrant(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	_, err = h.store.Approve(c.UserContext(), id)
+	if err == nil {
+		h.changed(true)
+	}
+	return h.afterAction(c, err, "Approved: they have been told by email.", "/admin")
+}
+
+// declineRegistrant declines a registration awaiting approval.
+func (h *Handlers) declineRegistrant(c *fiber.Ctx) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	_, err = h.store.Decline(c.UserContext(), id)
+	return h.afterEmailAction(c, err, "Declined: they have been told by email.")
+}
+
+// maxDecisions bounds the registrations one bulk decision covers.
+const maxDecisions = 500
+
+// decideRegistrants approves or declines the ticked registrations awaiting
+// approval, each on its own, and says how many went through.
+func (h *Handlers) decideRegistrants(c *fiber.Ctx) error {
+	decide, done := h.store.Approve, "Approved"
+	switch c.FormValue("decision") {
+	case "approve":
+	case "decline":
+		decide, done = h.store.Decline, "Declined"
+	default:
+		return h.afterAction(c, &models.ValidationError{Fields: map[string]string{"decision": "Choose approve or decline."}}, "", "/admin")
+	}
+	ids := formList(c, "ids")
+	if len(ids) == 0 || len(ids) > maxDecisions {
+		return h.afterAction(c, &models.ValidationError{Fields: map[string]string{
+			"ids": fmt.Sprintf("Tick between 1 and %d registrations awaiting approval.", maxDecisions)}}, "", "/admin")
+	}
+	var ok, failed int
+	var reason string
+	for _, raw := range ids {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err == nil && id > 0 {
+			_, err = decide(c.UserContext(), id)
+		}
+		refusal, refused := views.ActionRefusal(err)
+		switch {
+		case err == nil:
+			ok++
+			continue
+		case refused:
+			reason = refusal
+		case errors.Is(err, models.ErrNotFound), id <= 0:
+			reason = "one of them is not a registration of Podium's."
+		default:
+			return err
+		}
+		failed++
+	}
+	if ok > 0 {
+		h.changed(true)
+	}
+	message := fmt.Sprintf("%s %d; each person is told by email.", done, ok)
+	if failed > 0 {
+		message += fmt.Sprintf(" %d could not be: %s", failed, reason)
+	}
+	h.setFlash(c, message, ok == 0)
+	return c.Redirect(returnPath(c, "/admin"), fiber.StatusSeeOther)
 }
 
 // resendInvite sends the registrant's confirmation or waitlist notice again.

@@ -34,6 +34,8 @@ func (h *Handlers) apiRoutes(api fiber.Router) {
 	api.Get("/sessions/:id/registrations", h.apiListRegistrations)
 	api.Post("/sessions/:id/registrations", h.apiCreateRegistration)
 	api.Post("/registrations/:id/cancel", h.apiCancelRegistration)
+	api.Post("/registrations/:id/approve", h.apiApproveRegistration)
+	api.Post("/registrations/:id/decline", h.apiDeclineRegistration)
 
 	api.Get("/panels/:id/sponsors/:sponsor_id/leads", h.apiSponsorLeads)
 

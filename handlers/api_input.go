@@ -94,22 +94,26 @@ func (o patchField[T]) apply(dst *T) {
 
 // apiPanelInput is the body of POST /panels; sessions may come with it.
 type apiPanelInput struct {
-	Title           string            `json:"title"`
-	Slug            string            `json:"slug"`
-	Format          string            `json:"format"`
-	Summary         string            `json:"summary"`
-	Description     string            `json:"description"`
-	LearningPoints  []string          `json:"learning_points"`
-	Speakers        []speakerJSON     `json:"speakers"`
-	OrganizerName   string            `json:"organizer_name"`
-	OrganizerEmail  string            `json:"organizer_email"`
-	Status          string            `json:"status"`
-	Questions       []questionJSON    `json:"questions"`
-	ReminderMinutes []int             `json:"reminder_minutes"` // absent: a day and an hour before
-	FollowUps       followUpsPatch    `json:"follow_ups"`       // absent: on, two hours after
-	Sponsors        []sponsorJSON     `json:"sponsors"`
-	RetentionDays   *int              `json:"retention_days"` // absent or null: the site's default
-	Sessions        []apiSessionInput `json:"sessions"`
+	Title                    string            `json:"title"`
+	Slug                     string            `json:"slug"`
+	Format                   string            `json:"format"`
+	Summary                  string            `json:"summary"`
+	Description              string            `json:"description"`
+	LearningPoints           []string          `json:"learning_points"`
+	Speakers                 []speakerJSON     `json:"speakers"`
+	OrganizerName            string            `json:"organizer_name"`
+	OrganizerEmail           string            `json:"organizer_email"`
+	Status                   string            `json:"status"`
+	Questions                []questionJSON    `json:"questions"`
+	ReminderMinutes          []int             `json:"reminder_minutes"` // absent: a day and an hour before
+	FollowUps                followUpsPatch    `json:"follow_ups"`       // absent: on, two hours after
+	Sponsors                 []sponsorJSON     `json:"sponsors"`
+	RetentionDays            *int              `json:"retention_days"` // absent or null: the site's default
+	BlockedEmailDomains      []string          `json:"blocked_email_domains"`
+	AllowedEmailDomains      []string          `json:"allowed_email_domains"`
+	RequireEmailConfirmation bool              `json:"require_email_confirmation"`
+	RequireApproval          bool              `json:"require_approval"`
+	Sessions                 []apiSessionInput `json:"sessions"`
 }
 
 func (in *apiPanelInput) toModel() *models.Panel {
@@ -120,6 +124,8 @@ func (in *apiPanelInput) toModel() *models.Panel {
 		LearningPoints:  learningPointsFrom(in.LearningPoints), Speakers: speakersFrom(in.Speakers),
 		Questions: questionsFrom(in.Questions, false), FollowUps: models.DefaultFollowUps,
 		Sponsors: sponsorsFrom(in.Sponsors, false), RetentionDays: in.RetentionDays,
+		Gating: models.Gating{BlockedEmailDomains: in.BlockedEmailDomains, AllowedEmailDomains: in.AllowedEmailDomains,
+			RequireEmailConfirmation: in.RequireEmailConfirmation, RequireApproval: in.RequireApproval},
 	}
 	in.FollowUps.applyTo(&p.FollowUps)
 	for i := range in.Sessions {
@@ -131,21 +137,25 @@ func (in *apiPanelInput) toModel() *models.Panel {
 // apiPanelPatch is the body of PATCH /panels/{id}: only the fields given
 // change. Sessions change through their own routes.
 type apiPanelPatch struct {
-	Title           patchField[string]             `json:"title"`
-	Slug            patchField[string]             `json:"slug"`
-	Format          patchField[string]             `json:"format"`
-	Summary         patchField[string]             `json:"summary"`
-	Description     patchField[string]             `json:"description"`
-	LearningPoints  patchField[[]string]           `json:"learning_points"`
-	Speakers        patchField[[]speakerJSON]      `json:"speakers"`
-	OrganizerName   patchField[string]             `json:"organizer_name"`
-	OrganizerEmail  patchField[string]             `json:"organizer_email"`
-	Status          patchField[models.PanelStatus] `json:"status"`
-	Questions       patchField[[]questionJSON]     `json:"questions"`
-	ReminderMinutes patchField[[]int]              `json:"reminder_minutes"`
-	FollowUps       followUpsPatch                 `json:"follow_ups"`
-	Sponsors        patchField[[]sponsorJSON]      `json:"sponsors"`
-	RetentionDays   patchField[*int]               `json:"retention_days"`
+	Title                    patchField[string]             `json:"title"`
+	Slug                     patchField[string]             `json:"slug"`
+	Format                   patchField[string]             `json:"format"`
+	Summary                  patchField[string]             `json:"summary"`
+	Description              patchField[string]             `json:"description"`
+	LearningPoints           patchField[[]string]           `json:"learning_points"`
+	Speakers                 patchField[[]speakerJSON]      `json:"speakers"`
+	OrganizerName            patchField[string]             `json:"organizer_name"`
+	OrganizerEmail           patchField[string]             `json:"organizer_email"`
+	Status                   patchField[models.PanelStatus] `json:"status"`
+	Questions                patchField[[]questionJSON]     `json:"questions"`
+	ReminderMinutes          patchField[[]int]              `json:"reminder_minutes"`
+	FollowUps                followUpsPatch                 `json:"follow_ups"`
+	Sponsors                 patchField[[]sponsorJSON]      `json:"sponsors"`
+	RetentionDays            patchField[*int]               `json:"retention_days"`
+	BlockedEmailDomains      patchField[[]string]           `json:"blocked_email_domains"`
+	AllowedEmailDomains      patchField[[]string]           `json:"allowed_email_domains"`
+	RequireEmailConfirmation patchField[bool]               `json:"require_email_confirmation"`
+	RequireApproval          patchField[bool]               `json:"require_approval"`
 }
 
 // followUpsPatch is a panel's follow_ups object in a request: the fields
@@ -195,6 +205,14 @@ func (in *apiPanelPatch) applyTo(p *models.Panel) {
 		p.Sponsors = sponsorsFrom(in.Sponsors.Value, true)
 	}
 	in.RetentionDays.apply(&p.RetentionDays)
+	if in.BlockedEmailDomains.Set {
+		p.BlockedEmailDomains = models.Lines(in.BlockedEmailDomains.Value)
+	}
+	if in.AllowedEmailDomains.Set {
+		p.AllowedEmailDomains = models.Lines(in.AllowedEmailDomains.Value)
+	}
+	in.RequireEmailConfirmation.apply(&p.RequireEmailConfirmation)
+	in.RequireApproval.apply(&p.RequireApproval)
 }
 
 // sponsorsFrom converts sponsors; keepIDs keeps the ids a PATCH gives, so

@@ -26,6 +26,11 @@ type panelJSON struct {
 	ReminderMinutes []int          `json:"reminder_minutes"`
 	FollowUps       followUpsJSON  `json:"follow_ups"`
 	Sponsors        []sponsorJSON  `json:"sponsors"`
+	// Who may register through the public form, and how.
+	BlockedEmailDomains      []string `json:"blocked_email_domains"`
+	AllowedEmailDomains      []string `json:"allowed_email_domains"`
+	RequireEmailConfirmation bool     `json:"require_email_confirmation"`
+	RequireApproval          bool     `json:"require_approval"`
 	// RetentionDays is the panel's own retention; null takes the site's.
 	RetentionDays *int          `json:"retention_days"`
 	CreatedAt     string        `json:"created_at"`
@@ -220,6 +225,9 @@ func toPanelJSON(p *models.Panel) panelJSON {
 		LearningPoints: make([]string, len(p.LearningPoints)), Speakers: make([]speakerJSON, len(p.Speakers)),
 		Questions: make([]questionJSON, len(p.Questions)), Sessions: make([]sessionJSON, len(p.Sessions)),
 		Sponsors: make([]sponsorJSON, len(p.Sponsors)), RetentionDays: p.RetentionDays,
+		BlockedEmailDomains:      append([]string{}, p.BlockedEmailDomains...),
+		AllowedEmailDomains:      append([]string{}, p.AllowedEmailDomains...),
+		RequireEmailConfirmation: p.RequireEmailConfirmation, RequireApproval: p.RequireApproval,
 	}
 	for i, sp := range p.Sponsors {
 		out.Sponsors[i] = sponsorJSON{ID: sp.ID, Name: sp.Name, WebsiteURL: sp.WebsiteURL, PrivacyURL: sp.PrivacyURL,

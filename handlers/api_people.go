@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -53,11 +54,17 @@ type leadsJSON struct {
 // the registrants whose consent to share their details with the sponsor
 // stands now, as CSV when asked (Accept: text/csv), else JSON.
 func (h *Handlers) apiSponsorLeads(c *fiber.Ctx) error {
-	return h.sendLeads(c, models.ChannelAPI)
+	return h.sendLeads(c, models.ChannelAPI, c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv")
 }
 
-// sendLeads answers a leads download through channel, and audits it.
-func (h *Handlers) sendLeads(c *fiber.Ctx, channel models.Channel) error {
+// downloadLeads is the admin's download of a sponsor's leads, as CSV.
+func (h *Handlers) downloadLeads(c *fiber.Ctx) error {
+	return h.sendLeads(c, models.ChannelAdmin, true)
+}
+
+// sendLeads answers a leads download through channel, as CSV or JSON, and
+// audits it.
+func (h *Handlers) sendLeads(c *fiber.Ctx, channel models.Channel, asCSV bool) error {
 	panelID, err := apiID(c)
 	if err != nil {
 		return err
@@ -77,7 +84,7 @@ func (h *Handlers) sendLeads(c *fiber.Ctx, channel models.Channel) error {
 	h.audit(c.UserContext(), currentAccount(c), channel, models.AuditLeadsExported,
 		fmt.Sprintf("leads of sponsor %d (%s) of panel %d (%s)", sp.ID, sp.Name, p.ID, p.Slug), len(leads))
 	setPrivateHeaders(c)
-	if c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv" {
+	if asCSV {
 		return sendLeadsCSV(c, p, sp, leads)
 	}
 	kinds := questionKinds(p)
@@ -174,6 +181,10 @@ func personEmail(c *fiber.Ctx) (string, error) {
 	return email, nil
 }
 
+// errBadPersonEmail answers a malformed address in /people/{email}.
+var errBadPersonEmail = fiber.NewError(fiber.StatusBadRequest,
+	"Give a valid email address, like name@example.com, percent-encoded.")
+
 // apiShowPerson answers GET /api/v1/people/{email} (owners only): a subject
 // access request's answer. An address Podium does not hold answers 404.
 func (h *Handlers) apiShowPerson(c *fiber.Ctx) error {
@@ -182,8 +193,11 @@ func (h *Handlers) apiShowPerson(c *fiber.Ctx) error {
 		return err
 	}
 	data, err := h.store.PersonData(c.UserContext(), email)
+	if errors.Is(err, models.ErrNotFound) {
+		return errBadPersonEmail
+	}
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, "Give a valid email address, like name@example.com, percent-encoded.")
+		return err
 	}
 	h.audit(c.UserContext(), currentAccount(c), models.ChannelAPI, models.AuditPersonAccessed, "a person's data",
 		len(data.Registrations))
@@ -243,10 +257,13 @@ func (h *Handlers) apiErasePerson(c *fiber.Ctx) error {
 		return err
 	}
 	res, err := h.store.ErasePerson(c.UserContext(), email)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, "Give a valid email address, like name@example.com, percent-encoded.")
+	if errors.Is(err, models.ErrNotFound) {
+		return errBadPersonEmail
 	}
-	if res.Registrations == 0 {
+	if err != nil {
+		return err
+	}
+	if res.Registrations == 0 && res.OptOuts == 0 {
 		return fiber.NewError(fiber.StatusNotFound, "Podium holds nothing about this address.")
 	}
 	h.changed(true)

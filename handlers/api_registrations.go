@@ -96,6 +96,34 @@ func (h *Handlers) apiCancelRegistration(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
+// apiApproveRegistration answers POST /api/v1/registrations/{id}/approve:
+// a pending registration gets a seat (or a waitlist place) and its email.
+func (h *Handlers) apiApproveRegistration(c *fiber.Ctx) error {
+	return h.apiDecide(c, "approved", h.store.Approve)
+}
+
+// apiDeclineRegistration answers POST /api/v1/registrations/{id}/decline.
+func (h *Handlers) apiDeclineRegistration(c *fiber.Ctx) error {
+	return h.apiDecide(c, "declined", h.store.Decline)
+}
+
+func (h *Handlers) apiDecide(c *fiber.Ctx, done string, decide func(context.Context, int64) (*models.Registration, error)) error {
+	id, err := apiID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := decide(c.UserContext(), id); err != nil {
+		return models.NotFoundAs(err, "registration", id)
+	}
+	h.changed(true)
+	h.log.Info("api: registration "+done, "registration", id, "account", currentAccount(c).ID)
+	out, err := h.registrationView(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
 // registrationView reads a registration as the API shows it, answers included.
 func (h *Handlers) registrationView(ctx context.Context, id int64) (registrationJSON, error) {
 	reg, err := h.store.RegistrationByID(ctx, id)

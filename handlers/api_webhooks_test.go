@@ -673,7 +673,7 @@ func TestAdminWebhooks_AnOrganizerIsRefusedEverywhere(t *testing.T) {
 	before := env.snapshot(t)
 	for _, path := range []string{"/admin/webhooks", base} {
 		r := b.get(path)
-		assertAnswer(t, r, http.StatusForbidden, "Only an owner can manage accounts, API tokens and webhooks.")
+		assertAnswer(t, r, http.StatusForbidden, "Only an owner can manage accounts, API tokens, webhooks and people's data, or read the audit log.")
 		if strings.Contains(r.body, hookURL) {
 			t.Fatalf("GET %s shows the endpoint:\n%s", path, r.body)
 		}

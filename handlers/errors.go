@@ -23,7 +23,9 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 	h.setSecurityHeaders(c)
 	status, heading, message := classify(err)
 	if status >= 500 && !errors.Is(err, errStarting) {
-		h.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		// The route's pattern, not the path: a path can carry an address
+		// (/api/v1/people/{email}) or a manage link's secret.
+		h.log.Error("request failed", "method", c.Method(), "route", c.Route().Path, "err", err)
 	}
 	if status == fiber.StatusServiceUnavailable {
 		c.Set(fiber.HeaderRetryAfter, "2")

@@ -281,7 +281,7 @@ func (s *hostileSetup) checkExportAndAPI(t *testing.T) {
 	}
 	for header, want := range map[string]string{
 		"Name": hostileName, "Organisation": "'" + hostileOrg, "Job title": "'" + hostileJob, "Panel": hostileTitle,
-		"Source": "'" + hostileSource, "Referrer": "'" + hostileReferrer, hostileLabel: hostileAnswer,
+		"utm_source": "'" + hostileSource, "Referrer": "'" + hostileReferrer, hostileLabel: hostileAnswer,
 		"'" + hostileChoiceLabel: "'" + hostileOption,
 	} {
 		if got, ok := cells[header]; !ok || got != want {

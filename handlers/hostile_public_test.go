@@ -207,7 +207,7 @@ func queryCases() []queryCase {
 		{name: "API limit 2^63", as: "api", path: "/api/v1/panels?limit=9223372036854775808", status: 400, msg: "limit must be a whole number"},
 		{name: "API cursor with SQL", as: "api", path: regs + "?cursor=%27%20OR%201%3D1%20--", status: 400, msg: "cursor is not valid"},
 		{name: "API cursor path traversal", as: "api", path: "/api/v1/panels?cursor=..%2F..%2Fetc%2Fpasswd", status: 400, msg: "cursor is not valid"},
-		{name: "API unknown status", as: "api", path: regs + "?status=bogus", status: 422, msg: "Choose confirmed, waitlisted or cancelled."},
+		{name: "API unknown status", as: "api", path: regs + "?status=bogus", status: 422, msg: "Choose confirmed, waitlisted, pending, declined or cancelled."},
 		{name: "API % as the search", as: "api", path: regs + "?search=%25", status: 200, absent: "ada@example.com"},
 		{name: "API _ as the search", as: "api", path: regs + "?search=_", status: 200, absent: "ada@example.com"},
 		{name: "API invalid UTF-8 in the search", as: "api", path: regs + "?search=%FF", status: 200, absent: "ada@example.com"},

@@ -146,6 +146,8 @@ func (h *Handlers) showRegistration(c *fiber.Ctx) error {
 	switch {
 	case c.Query("cancelled") == "1" && page.Cancelled:
 		page.Flash = "Your registration has been cancelled."
+	case c.Query("confirmed") == "1" && !page.Unconfirmed:
+		page.Flash = "Thank you: your email address is confirmed."
 	case c.Query("withdrawn") == "1":
 		page.Flash = "Done: you have withdrawn your consent. Nothing more is shared on its strength."
 	}
@@ -192,6 +194,20 @@ func (h *Handlers) withdrawConsent(c *fiber.Ctx) error {
 	}
 	h.log.Info("consent withdrawn", "registration", reg.ID, "purpose", purpose, "sponsor", sponsorID, "was_current", withdrawn)
 	return c.Redirect(views.RegistrationURL(token)+"?withdrawn=1", fiber.StatusSeeOther)
+}
+
+// confirmEmail confirms the address of the registration behind the manage
+// link: the link in the confirmation email leads to the page with this
+// button, so a mail scanner that follows links confirms nothing.
+func (h *Handlers) confirmEmail(c *fiber.Ctx) error {
+	token := strings.Clone(c.Params("token"))
+	reg, err := h.store.ConfirmEmail(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	h.changed(true)
+	h.log.Info("email confirmed", "registration", reg.ID, "status", reg.Status)
+	return c.Redirect(views.RegistrationURL(token)+"?confirmed=1", fiber.StatusSeeOther)
 }
 
 // showErase asks the person to confirm the deletion of their data.

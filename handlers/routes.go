@@ -50,6 +50,7 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Post("/panels/:slug/register", h.registerLimiter(), protect, h.createRegistration)
 	app.Get("/registrations/:token", protect, h.showRegistration)
 	app.Post("/registrations/:token/cancel", limitBody(smallBodyLimit), protect, h.cancelRegistration)
+	app.Post("/registrations/:token/confirm", limitBody(smallBodyLimit), protect, h.confirmEmail)
 	app.Post("/registrations/:token/consents/withdraw", limitBody(smallBodyLimit), protect, h.withdrawConsent)
 	app.Get("/registrations/:token/erase", protect, h.showErase)
 	app.Post("/registrations/:token/erase", limitBody(smallBodyLimit), protect, h.eraseRegistration)

@@ -88,6 +88,14 @@ func (j *Jobs) runPass(ctx context.Context) {
 		j.Log.Info("queued follow-ups", "count", n)
 		j.Notify()
 	}
+	released, err := j.Store.ReleaseUnconfirmed(ctx)
+	if err != nil && ctx.Err() == nil {
+		j.Log.Error("unconfirmed registrations", "err", err)
+	}
+	if released > 0 {
+		j.Log.Info("freed the places of addresses not confirmed in time", "count", released)
+		j.Notify()
+	}
 	erased, err := j.Store.EraseExpired(ctx)
 	if err != nil && ctx.Err() == nil {
 		j.Log.Error("retention", "err", err)

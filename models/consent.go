@@ -316,12 +316,14 @@ func deref[T any](p *T) T {
 
 // ErrConsentRequired is a withdrawal of the registration's own consent,
 // which is withdrawn by cancelling the place or erasing one's data.
-var ErrConsentRequired = errors.New("the consent to handle the registration is withdrawn by deleting one's data")
+var ErrConsentRequired = &Error{Code: CodeConflict, Title: "Needed for the registration",
+	Message: "The consent to handle a registration is withdrawn by cancelling it or deleting one's data."}
 
-// WithdrawConsent records that the registration's consent of this purpose
-// (and sponsor) is withdrawn, through channel, and reports whether it
-// stood. The consent given stays on record; every later export leaves the
-// person out.
+// WithdrawConsent records that the consent of this purpose (and sponsor)
+// is withdrawn, through channel, for the registration and every other
+// registration of its address for the same panel (a person signed up for
+// two sessions withdraws once), and reports whether one stood. The consents
+// given stay on record; every later export leaves the person out.
 func (s *Store) WithdrawConsent(ctx context.Context, registrationID int64, purpose ConsentPurpose, sponsorID int64, channel Channel) (bool, error) {
 	if purpose == ConsentRegistration {
 		return false, ErrConsentRequired
@@ -331,23 +333,45 @@ func (s *Store) WithdrawConsent(ctx context.Context, registrationID int64, purpo
 	}
 	withdrawn := false
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		if err := s.dialect.lockRows(tx, "SELECT id FROM registrations WHERE id = ?", registrationID); err != nil {
+		// The person's registrations for the panel: same address, a
+		// session of the same panel.
+		const samePerson = `SELECT id FROM registrations
+			WHERE email_key = (SELECT email_key FROM registrations WHERE id = ?)
+			AND session_id IN (SELECT id FROM sessions WHERE panel_id =
+				(SELECT panel_id FROM sessions WHERE id = (SELECT session_id FROM registrations WHERE id = ?)))`
+		if err := s.dialect.lockRows(tx, samePerson, registrationID, registrationID); err != nil {
 			return err
 		}
-		var latest Consent
-		err := tx.Where("registration_id = ? AND purpose = ? AND coalesce(sponsor_id, 0) = ?", registrationID, purpose, sponsorID).
-			Order("id DESC").Take(&latest).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+		var ids []int64
+		if err := tx.Raw(samePerson, registrationID, registrationID).Scan(&ids).Error; err != nil {
+			return err
+		}
+		found, now := false, s.Now()
+		for _, id := range ids {
+			var latest Consent
+			err := tx.Where("registration_id = ? AND purpose = ? AND coalesce(sponsor_id, 0) = ?", id, purpose, sponsorID).
+				Order("id DESC").Take(&latest).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = true
+			if !latest.Given {
+				continue
+			}
+			withdrawn = true
+			row := Consent{RegistrationID: id, Purpose: purpose, SponsorID: latest.SponsorID,
+				ConsentTextID: latest.ConsentTextID, Given: false, Channel: channel, CreatedAt: now}
+			if err := tx.Create(&row).Error; err != nil {
+				return err
+			}
+		}
+		if !found {
 			return ErrNotFound
 		}
-		if err != nil || !latest.Given {
-			return err
-		}
-		withdrawn = true
-		now := s.Now()
-		row := Consent{RegistrationID: registrationID, Purpose: purpose, SponsorID: latest.SponsorID,
-			ConsentTextID: latest.ConsentTextID, Given: false, Channel: channel, CreatedAt: now}
-		return tx.Create(&row).Error
+		return nil
 	})
 	return withdrawn, err
 }

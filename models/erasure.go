@@ -15,6 +15,8 @@ type ErasureResult struct {
 	Registrations int
 	// Promoted are the waitlisted registrations that took a freed seat.
 	Promoted []Registration
+	// OptOuts counts the address's opt-outs deleted (ErasePerson).
+	OptOuts int
 }
 
 // ErasePerson erases everything Podium holds about an address, across
@@ -32,7 +34,19 @@ func (s *Store) ErasePerson(ctx context.Context, email string) (*ErasureResult, 
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	return s.erase(ctx, "email_key = ?", key)
+	res, err := s.erase(ctx, "email_key = ?", key)
+	if err != nil {
+		return nil, err
+	}
+	// Opt-outs outlive the registrations they came from (a panel's
+	// retention erased those): the person's go too.
+	r, err := execSQL(s.write.WithContext(ctx), "DELETE FROM email_opt_outs WHERE email_key = ?", key)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.RowsAffected()
+	res.OptOuts = int(n)
+	return res, err
 }
 
 // EraseByToken is ErasePerson for the person a manage token belongs to:

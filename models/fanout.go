@@ -35,6 +35,7 @@ const fanoutBatch = 1000
 
 // fanoutStatuses are the registrations a session change is sent to: updates
 // go to everyone with the invite; a cancellation also tells the waitlist.
+// An address not yet confirmed (Gating) is sent nothing until it is.
 func fanoutStatuses(kind OutboxKind) []RegistrationStatus {
 	if kind == KindSessionCancelled {
 		return []RegistrationStatus{RegistrationConfirmed, RegistrationWaitlisted}
@@ -49,7 +50,7 @@ func startFanout(tx *gorm.DB, now time.Time, sess *Session, kind OutboxKind) (*F
 		N     int
 	}
 	err := tx.Model(&Registration{}).Select("COALESCE(MAX(id), 0) AS max_id, COUNT(*) AS n").
-		Where("session_id = ? AND status IN ?", sess.ID, fanoutStatuses(kind)).Scan(&last).Error
+		Where("session_id = ? AND status IN ? AND confirm_by IS NULL", sess.ID, fanoutStatuses(kind)).Scan(&last).Error
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +91,7 @@ func (s *Store) RunFanoutBatch(ctx context.Context) (int, error) {
 			return err
 		}
 		var regs []Registration
-		err = tx.Where("session_id = ? AND status IN ? AND id > ? AND id <= ?",
+		err = tx.Where("session_id = ? AND status IN ? AND confirm_by IS NULL AND id > ? AND id <= ?",
 			f.SessionID, fanoutStatuses(f.Kind), f.NextRegistrationID, f.LastRegistrationID).
 			Order("id").Limit(fanoutBatch).Find(&regs).Error
 		if err != nil {

@@ -97,7 +97,7 @@ func queueFollowUps(tx *gorm.DB, sess *Session, now time.Time) (int, error) {
 		SELECT CASE WHEN r.attendance = 'attended' THEN 'follow_up_attended' ELSE 'follow_up_absent' END,
 			r.id, 'queued', ?, ?
 		FROM registrations r
-		WHERE r.session_id = ? AND r.status = 'confirmed' AND r.on_demand = FALSE
+		WHERE r.session_id = ? AND r.status = 'confirmed' AND r.on_demand = FALSE AND r.confirm_by IS NULL
 			AND NOT EXISTS (SELECT 1 FROM email_opt_outs o WHERE o.panel_id = ? AND o.email_key = r.email_key)
 		ON CONFLICT (registration_id) WHERE kind IN ('follow_up_attended', 'follow_up_absent') DO NOTHING`,
 		now, now, sess.ID, sess.PanelID)

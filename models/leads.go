@@ -19,7 +19,8 @@ type Lead struct {
 // their details with the sponsor stands as the call reads it: the latest
 // consent row of their registration for that sponsor gives it. A person
 // registered for several of the panel's sessions is one lead, from the
-// latest consent. Erased registrations have no consents left standing.
+// latest consent. Erased registrations have no consents left standing, and
+// an address not yet confirmed (Gating) is no one's lead until it is.
 func (s *Store) SponsorLeads(ctx context.Context, panelID, sponsorID int64) (*Sponsor, []Lead, error) {
 	db := s.read.WithContext(ctx)
 	sp, err := sponsorOf(db, panelID, sponsorID)
@@ -34,7 +35,7 @@ func (s *Store) SponsorLeads(ctx context.Context, panelID, sponsorID int64) (*Sp
 	}
 	err = db.Raw(`SELECT c.registration_id, r.email_key, c.created_at, c.consent_text_id
 		FROM consents c JOIN registrations r ON r.id = c.registration_id
-		WHERE c.sponsor_id = ? AND c.given AND r.erased_at IS NULL
+		WHERE c.sponsor_id = ? AND c.given AND r.erased_at IS NULL AND r.confirm_by IS NULL
 		AND c.id = (SELECT max(l.id) FROM consents l WHERE l.registration_id = c.registration_id AND l.sponsor_id = c.sponsor_id)
 		ORDER BY c.id DESC`, sponsorID).Scan(&standing).Error
 	if err != nil {

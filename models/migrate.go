@@ -115,17 +115,61 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 		if target >= 0 && m.version > target {
 			break
 		}
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec(m.sql).Error; err != nil {
-				return err
-			}
-			return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-				m.version, m.name, s.Now()).Error
+		err := s.withoutForeignKeys(db, m, func() error {
+			return db.Transaction(func(tx *gorm.DB) error {
+				if err := tx.Exec(m.sql).Error; err != nil {
+					return err
+				}
+				if err := s.checkForeignKeys(tx, m); err != nil {
+					return err
+				}
+				return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+					m.version, m.name, s.Now()).Error
+			})
 		})
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		s.log.Info("migrated database", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// foreignKeysOff marks a SQLite migration that copies a table others refer
+// to (SQLite's way to change a CHECK constraint): dropping the old table
+// with foreign keys on would delete every row that refers to it.
+const foreignKeysOff = "-- podium: foreign_keys off\n"
+
+// withoutForeignKeys runs fn with SQLite's foreign keys off when m asks for
+// it (foreignKeysOff), as SQLite's own procedure for such changes does. The
+// pragma works outside a transaction only, on the single write connection
+// the migration then uses.
+func (s *Store) withoutForeignKeys(db *gorm.DB, m migration, fn func() error) error {
+	if _, ok := s.dialect.(sqliteDialect); !ok || !strings.HasPrefix(m.sql, foreignKeysOff) {
+		return fn()
+	}
+	if err := db.Exec("PRAGMA foreign_keys = OFF").Error; err != nil {
+		return err
+	}
+	err := fn()
+	if on := db.Exec("PRAGMA foreign_keys = ON").Error; err == nil {
+		err = on
+	}
+	return err
+}
+
+// checkForeignKeys fails the migration, before it commits, if it left a
+// row referring to nothing while foreign keys were off.
+func (s *Store) checkForeignKeys(tx *gorm.DB, m migration) error {
+	if _, ok := s.dialect.(sqliteDialect); !ok || !strings.HasPrefix(m.sql, foreignKeysOff) {
+		return nil
+	}
+	var broken []map[string]any
+	if err := tx.Raw("PRAGMA foreign_key_check").Scan(&broken).Error; err != nil {
+		return err
+	}
+	if len(broken) > 0 {
+		return fmt.Errorf("%d rows refer to rows that are not there: %v", len(broken), broken[0])
 	}
 	return nil
 }

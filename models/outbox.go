@@ -27,6 +27,11 @@ const (
 	// KindFollowUpAbsent is the "sorry we missed you".
 	KindFollowUpAttended OutboxKind = "follow_up_attended"
 	KindFollowUpAbsent   OutboxKind = "follow_up_absent"
+	// Gating's: confirm your address, your request waits for approval, the
+	// organizer declined it.
+	KindConfirmEmail OutboxKind = "confirm_email"
+	KindPending      OutboxKind = "pending"
+	KindDeclined     OutboxKind = "declined"
 )
 
 // CarriesJoinLink reports whether an email of this kind gives a confirmed

@@ -57,6 +57,8 @@ type Panel struct {
 	// RetentionDays is how long registrants are kept after the last session
 	// ends; nil takes the site's default.
 	RetentionDays *int
+	// Gating is who may register through the public form, and how.
+	Gating `gorm:"embedded"`
 }
 
 // LearningPoint is one of a panel's ordered key learning points.
@@ -123,6 +125,7 @@ func (p *Panel) validate() error {
 	}
 	p.checkTexts(v)
 	p.checkSponsors(v)
+	p.Gating.check(v)
 	v.check(p.RetentionDays == nil || (*p.RetentionDays >= 1 && *p.RetentionDays <= maxRetentionDays), "retention_days",
 		"Keep registrants between 1 and 3,650 days after the last session, or leave it to the site's default.")
 	v.check(validReminders(p.ReminderMinutes), "reminder_minutes",

@@ -156,7 +156,10 @@ func (s *Store) updatePanel(tx *gorm.DB, p *Panel) error {
 		"reminder_minutes": p.ReminderMinutes, "follow_ups": p.FollowUps.Enabled,
 		"follow_up_delay_minutes": p.FollowUps.DelayMinutes, "thanks_subject": p.FollowUps.ThanksSubject,
 		"thanks_text": p.FollowUps.ThanksText, "missed_subject": p.FollowUps.MissedSubject,
-		"missed_text": p.FollowUps.MissedText, "retention_days": p.RetentionDays, "updated_at": now,
+		"missed_text": p.FollowUps.MissedText, "retention_days": p.RetentionDays,
+		"blocked_email_domains": p.BlockedEmailDomains, "allowed_email_domains": p.AllowedEmailDomains,
+		"require_email_confirmation": p.RequireEmailConfirmation, "require_approval": p.RequireApproval,
+		"updated_at": now,
 	}).Error; err != nil {
 		return err
 	}

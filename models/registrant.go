@@ -45,10 +45,10 @@ func (q RegistrantQuery) pageSize() int {
 // Validate refuses a status the list cannot be filtered by.
 func (q RegistrantQuery) Validate() error {
 	switch q.Status {
-	case "", RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled:
+	case "", RegistrationConfirmed, RegistrationWaitlisted, RegistrationCancelled, RegistrationPending, RegistrationDeclined:
 		return nil
 	}
-	return &ValidationError{Fields: map[string]string{"status": "Choose confirmed, waitlisted or cancelled."}}
+	return &ValidationError{Fields: map[string]string{"status": "Choose confirmed, waitlisted, pending, declined or cancelled."}}
 }
 
 // filter adds the query's conditions, not its cursor or limit.
@@ -147,6 +147,8 @@ type RegistrantTotals struct {
 	Confirmed  int
 	Waitlisted int
 	Cancelled  int
+	// Pending awaits the organizer's approval (Gating).
+	Pending int
 	// Attended counts registrations marked as attended, whatever their status.
 	Attended int
 	// SeatsLeft is the session's free seats, or -1 when its capacity is
@@ -181,6 +183,8 @@ func (s *Store) RegistrantCounts(ctx context.Context, panelID, sessionID int64) 
 			totals.Waitlisted = r.N
 		case RegistrationCancelled:
 			totals.Cancelled = r.N
+		case RegistrationPending:
+			totals.Pending = r.N
 		}
 	}
 	totals.SeatsLeft, err = s.seatsLeft(db, panelID, sessionID)

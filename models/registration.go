@@ -17,6 +17,7 @@ const (
 	RegistrationConfirmed  RegistrationStatus = "confirmed"
 	RegistrationWaitlisted RegistrationStatus = "waitlisted"
 	RegistrationCancelled  RegistrationStatus = "cancelled"
+	// RegistrationPending and RegistrationDeclined are gating's (gating.go).
 )
 
 // Registration is one person's place (or waitlist entry) for a session.
@@ -45,6 +46,12 @@ type Registration struct {
 	// ErasedAt is when the person's data was erased; the row stays,
 	// anonymous, so counts and dashboards stay right.
 	ErasedAt *time.Time
+	// ConfirmBy is set while the address waits to be confirmed (Gating):
+	// the place is freed then. EmailConfirmedAt is when it was confirmed;
+	// DecidedAt when the organizer approved or declined the registration.
+	ConfirmBy        *time.Time
+	EmailConfirmedAt *time.Time
+	DecidedAt        *time.Time
 	// AttendedAt is when the organizer marked the registrant as attended.
 	AttendedAt *time.Time
 	// OnDemand is a registration for the replay, made after the live
@@ -154,6 +161,12 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			return err
 		}
 		sess := &target.Session
+		gated := !rules.organizer && target.Gated() && !sess.OnDemand(now)
+		if !rules.organizer {
+			if why := target.refuses(emailKey); why != "" {
+				return &ValidationError{Fields: map[string]string{"email": why}}
+			}
+		}
 		answers, err := validAnswers(tx, target, in.Answers)
 		if err != nil {
 			return err
@@ -184,9 +197,12 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 			return err
 		}
 		var seat, inserted bool
-		if sess.OnDemand(now) {
+		switch {
+		case gated:
+			seat, inserted, err = writeGatedSignUp(tx, w, target.Gating)
+		case sess.OnDemand(now):
 			inserted, err = writeOnDemandSignUp(tx, w)
-		} else {
+		default:
 			seat, inserted, err = s.dialect.writeSignUp(tx, w)
 		}
 		if errors.Is(err, ErrSessionFull) || (err == nil && !inserted) {
@@ -199,8 +215,8 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		if err != nil {
 			return err
 		}
-		res.Full = !res.Registration.OnDemand && (res.Registration.Status == RegistrationWaitlisted ||
-			(sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity))
+		res.Full = !res.Registration.OnDemand && res.Registration.Status != RegistrationPending &&
+			(res.Registration.Status == RegistrationWaitlisted || (sess.Capacity > 0 && sess.SeatsTaken+1 >= sess.Capacity))
 		res.Registration.Answers = answers
 		if err := saveAnswers(tx, res.Registration.ID, answers); err != nil || !target.webhooks {
 			return err
@@ -370,6 +386,7 @@ type signUpTarget struct {
 	heldBy         int64 // the registration holding the address's place, or 0
 	webhooks       bool  // an endpoint wants registration.created
 	nextID         int64 // the new registration's reserved id (dialect.signUpNextID), or 0
+	Gating               // the panel's rules for the public form
 }
 
 // wantsCreated is the condition of the endpoints a sign-up tells, written
@@ -392,12 +409,17 @@ func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signU
 		registration_closes_at, status, sequence, recording_url, on_demand_until,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
+		(SELECT blocked_email_domains FROM panels WHERE id = sessions.panel_id),
+		(SELECT allowed_email_domains FROM panels WHERE id = sessions.panel_id),
+		(SELECT require_email_confirmation FROM panels WHERE id = sessions.panel_id),
+		(SELECT require_approval FROM panels WHERE id = sessions.panel_id),
 		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled'),
 		EXISTS (SELECT 1 FROM webhook_endpoints WHERE `+wantsCreated+`),
 		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &t.RecordingURL, &onDemandUntil,
-			&panelStatus, &t.panelQuestions, &heldBy, &t.webhooks, &t.nextID)
+			&panelStatus, &t.panelQuestions, &t.BlockedEmailDomains, &t.AllowedEmailDomains,
+			&t.RequireEmailConfirmation, &t.RequireApproval, &heldBy, &t.webhooks, &t.nextID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -608,7 +630,8 @@ func (s *Store) cancel(ctx context.Context, registrationID int64) (*CancelResult
 // promoteNext gives a free seat to the oldest waitlisted registration.
 func promoteNext(tx *gorm.DB, sessionID int64, now time.Time) (*Registration, error) {
 	var next Registration
-	err := tx.Where("session_id = ? AND status = ?", sessionID, RegistrationWaitlisted).
+	// An address not yet confirmed waits until it is (ConfirmEmail).
+	err := tx.Where("session_id = ? AND status = ? AND confirm_by IS NULL", sessionID, RegistrationWaitlisted).
 		Order("created_at, id").Take(&next).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil

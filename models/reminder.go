@@ -126,7 +126,8 @@ func (s *Store) enqueueReminders(ctx context.Context, panelID, sessionID int64, 
 	for {
 		var regs []Registration
 		err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-			err := tx.Where("session_id = ? AND status = ? AND created_at < ?", sessionID, RegistrationConfirmed, due).
+			err := tx.Where("session_id = ? AND status = ? AND confirm_by IS NULL AND created_at < ?",
+				sessionID, RegistrationConfirmed, due).
 				Where(`NOT EXISTS (SELECT 1 FROM outbox_messages o
 					WHERE o.registration_id = registrations.id AND o.kind = ? AND o.reminder_minutes = ?)`,
 					KindReminder, minutes).

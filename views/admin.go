@@ -36,6 +36,8 @@ const (
 	SectionOutbox    = "outbox"
 	SectionAccounts  = "accounts"
 	SectionTokens    = "tokens"
+	// SectionPeople is a person's data and the retention plan (owners).
+	SectionPeople = "people"
 )
 
 // AdminPage is what every admin page's head and foot need: the signed-in
@@ -83,7 +85,8 @@ func NewAdminPage(title string, acc *models.Account, csrfToken, section string, 
 				NavItem{URL: "/admin/accounts", Label: "Accounts", Current: section == SectionAccounts},
 				NavItem{URL: "/admin/tokens", Label: "API tokens", Current: section == SectionTokens},
 				NavItem{URL: "/admin/webhooks", Label: "Webhooks", Current: section == SectionWebhooks},
-				NavItem{URL: "/admin/audit-log", Label: "Audit log", Current: section == SectionAudit})
+				NavItem{URL: "/admin/audit-log", Label: "Audit log", Current: section == SectionAudit},
+				NavItem{URL: "/admin/people", Label: "People's data", Current: section == SectionPeople})
 		}
 	}
 	page.Nav = nav

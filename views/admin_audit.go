@@ -37,7 +37,9 @@ func NewAuditPage(frame AdminPage, entries []models.AuditEntry) AuditPage {
 	for _, e := range entries {
 		row := AuditRow{When: formatStamp(e.CreatedAt), Actor: e.Actor, Channel: string(e.Channel), Action: auditLabel(e.Action),
 			Subject: e.Subject}
-		if e.Action == models.AuditRegistrantsExported {
+		switch e.Action {
+		case models.AuditRegistrantsExported, models.AuditLeadsExported, models.AuditPersonAccessed,
+			models.AuditPersonErased, models.AuditRegistrantsExpired:
 			row.Rows = formatCount(e.RowCount)
 		}
 		page.Rows = append(page.Rows, row)
@@ -57,6 +59,14 @@ func auditLabel(action string) string {
 		return "Deleted a webhook endpoint"
 	case models.AuditWebhookSecretRotate:
 		return "Rotated a webhook secret"
+	case models.AuditLeadsExported:
+		return "Downloaded a sponsor's leads"
+	case models.AuditPersonAccessed:
+		return "Looked up a person's data"
+	case models.AuditPersonErased:
+		return "Erased a person's data"
+	case models.AuditRegistrantsExpired:
+		return "Erased registrants past retention"
 	}
 	return action
 }

@@ -16,6 +16,8 @@ type DashboardPage struct {
 	MoreSessions int
 	Chart        BarChart
 	Outbox       OutboxHealth
+	// Sources are every panel's registrations by first touch.
+	Sources SourceTable
 }
 
 // dashboardSessions is how many upcoming sessions the dashboard lists.
@@ -45,6 +47,12 @@ func NewDashboardPage(frame AdminPage, upcoming []models.SessionOverview, days [
 		page.Sessions = append(page.Sessions, newSessionFill(o, now))
 	}
 	return page
+}
+
+// WithSources adds every panel's registrations by source.
+func (p DashboardPage) WithSources(counts []models.SourceCount) DashboardPage {
+	p.Sources = NewSourceTable("Registrations for every panel by source, the largest first", counts)
+	return p
 }
 
 func newSessionFill(o models.SessionOverview, now time.Time) SessionFill {

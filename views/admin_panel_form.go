@@ -22,6 +22,24 @@ type PanelInput struct {
 	Reminders []string
 	// FollowUps is the follow-up emails' settings as typed.
 	FollowUps FollowUpInput
+	// Sponsors are rows like speakers; each keeps its id, so the consents
+	// given to it stay its own.
+	Sponsors []SponsorInput
+	// RetentionDays is the panel's own retention; empty takes the site's.
+	RetentionDays string
+	// Gating: the domain lists one per line, and the two checks.
+	BlockedDomains, AllowedDomains string
+	ConfirmEmail, RequireApproval  bool
+}
+
+// SponsorInput is one sponsor row as typed.
+type SponsorInput struct {
+	Position, ID, Name, WebsiteURL, PrivacyURL, LogoURL string
+	Remove                                              bool
+}
+
+func (s SponsorInput) blank() bool {
+	return strings.TrimSpace(s.Name+s.WebsiteURL+s.PrivacyURL+s.LogoURL) == ""
 }
 
 // FollowUpInput is the panel form's follow-up settings as typed.
@@ -60,6 +78,16 @@ func NewPanelInput(p *models.Panel) PanelInput {
 	for _, m := range p.ReminderMinutes {
 		in.Reminders = append(in.Reminders, strconv.Itoa(m))
 	}
+	for i, s := range p.Sponsors {
+		in.Sponsors = append(in.Sponsors, SponsorInput{Position: strconv.Itoa(i + 1), ID: strconv.FormatInt(s.ID, 10),
+			Name: s.Name, WebsiteURL: s.WebsiteURL, PrivacyURL: s.PrivacyURL, LogoURL: s.LogoURL})
+	}
+	if p.RetentionDays != nil {
+		in.RetentionDays = strconv.Itoa(*p.RetentionDays)
+	}
+	in.BlockedDomains = strings.Join(p.BlockedEmailDomains, "\n")
+	in.AllowedDomains = strings.Join(p.AllowedEmailDomains, "\n")
+	in.ConfirmEmail, in.RequireApproval = p.RequireEmailConfirmation, p.RequireApproval
 	f := p.FollowUps
 	in.FollowUps = FollowUpInput{Enabled: f.Enabled, DelayMinutes: strconv.Itoa(f.DelayMinutes),
 		ThanksSubject: f.ThanksSubject, ThanksText: f.ThanksText, MissedSubject: f.MissedSubject, MissedText: f.MissedText}
@@ -74,6 +102,10 @@ func (in PanelInput) Normalised() PanelInput {
 		func(s SpeakerInput) bool { return !s.Remove && !s.blank() },
 		func(s SpeakerInput) string { return s.Position },
 		func(s *SpeakerInput, pos string) { s.Position = pos })
+	out.Sponsors = orderRows(in.Sponsors,
+		func(s SponsorInput) bool { return !s.Remove && !s.blank() },
+		func(s SponsorInput) string { return s.Position },
+		func(s *SponsorInput, pos string) { s.Position = pos })
 	return out
 }
 
@@ -99,6 +131,23 @@ func (in PanelInput) Apply(p *models.Panel) {
 		if m, err := strconv.Atoi(r); err == nil {
 			p.ReminderMinutes = append(p.ReminderMinutes, m)
 		}
+	}
+	p.Sponsors = nil
+	for _, s := range in.Sponsors {
+		id, _ := strconv.ParseInt(s.ID, 10, 64) // not one of the panel's: a new sponsor
+		p.Sponsors = append(p.Sponsors, models.Sponsor{ID: id, Name: s.Name, WebsiteURL: s.WebsiteURL,
+			PrivacyURL: s.PrivacyURL, LogoURL: s.LogoURL})
+	}
+	p.Gating = models.Gating{BlockedEmailDomains: splitLines(in.BlockedDomains),
+		AllowedEmailDomains: splitLines(in.AllowedDomains), RequireEmailConfirmation: in.ConfirmEmail,
+		RequireApproval: in.RequireApproval}
+	p.RetentionDays = nil
+	if strings.TrimSpace(in.RetentionDays) != "" {
+		days, ok := wholeNumber(in.RetentionDays)
+		if !ok {
+			days = -1 // refused by the model's check, with its message
+		}
+		p.RetentionDays = &days
 	}
 	f := in.FollowUps
 	delay, ok := wholeNumber(f.DelayMinutes)
@@ -126,7 +175,45 @@ type PanelFormPage struct {
 	Organizer []Field
 	Reminders Field
 	FollowUps []Field
+	Sponsors  []SponsorRow
+	Retention Field
+	Gating    []Field
 }
+
+// splitLines is a textarea's non-empty lines, trimmed.
+func splitLines(text string) models.Lines {
+	var out models.Lines
+	for line := range strings.SplitSeq(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// gatingFields are who may register through the public form, and how.
+func gatingFields(in PanelInput, errs map[string]string) []Field {
+	blocked := newField("blocked_email_domains", "Refuse addresses at these domains", "textarea", in.BlockedDomains, errs)
+	blocked.Rows, blocked.Hint = 3, "One per line, like gmail.com; a domain covers its subdomains. The form tells people plainly why an address is refused, and stores nothing."
+	allowed := newField("allowed_email_domains", "Take only addresses at these domains", "textarea", in.AllowedDomains, errs)
+	allowed.Rows, allowed.Hint = 3, "One per line. Leave empty to take every domain not refused above."
+	confirm := newField("require_email_confirmation", "Ask people to confirm their email address", "checkbox", "", errs)
+	confirm.Checked = in.ConfirmEmail
+	confirm.Hint = "Their place is held for 48 hours until they click the link we email them; then it is freed for the waitlist."
+	approval := newField("require_approval", "Approve each registration yourself", "checkbox", "", errs)
+	approval.Checked = in.RequireApproval
+	approval.Hint = "Registrations wait, without a seat, until you approve or decline them on the registrants page; each decision is emailed."
+	return []Field{blocked, allowed, confirm, approval}
+}
+
+// SponsorRow is one sponsor's fieldset; IDName and ID carry its id.
+type SponsorRow struct {
+	SpeakerRow
+	IDName, ID string
+}
+
+// blankSponsorRows is how many empty sponsor rows the form offers.
+const blankSponsorRows = 1
 
 // SpeakerRow is one speaker's fieldset.
 type SpeakerRow struct {
@@ -173,10 +260,22 @@ func NewPanelFormPage(frame AdminPage, site Site, heading, action, submit string
 	orgEmail.MaxLength, orgEmail.Hint = models.MaxEmailLength, "Calendar invites name this address as the organizer."
 	page.Organizer = []Field{orgName, orgEmail}
 	page.Reminders = reminderField(in.Reminders, errs)
+	for i, s := range in.Sponsors {
+		page.Sponsors = append(page.Sponsors, newSponsorRow(i, s, errs, true))
+	}
+	for i := len(in.Sponsors); i < len(in.Sponsors)+blankSponsorRows; i++ {
+		page.Sponsors = append(page.Sponsors, newSponsorRow(i, SponsorInput{}, errs, false))
+	}
+	page.Gating = gatingFields(in, errs)
+	page.Retention = newField("retention_days", "Keep registrants for (days)", "number", in.RetentionDays, errs)
+	page.Retention.Min, page.Retention.Max = "1", "3650"
+	page.Retention.Hint = "How long after the panel's last session ends its registrants are kept before they are erased. Leave empty for the site's default."
+
 	page.FollowUps = followUpFields(in.FollowUps, errs)
 	page.Errors = ErrorSummary(errs, "title", "slug", "format", "summary", "description", "learning_points",
 		"organizer_name", "organizer_email", "reminder_minutes", "follow_ups.enabled", "follow_ups.delay_minutes",
-		"follow_ups.thanks_subject", "follow_ups.thanks_text", "follow_ups.missed_subject", "follow_ups.missed_text", "status")
+		"follow_ups.thanks_subject", "follow_ups.thanks_text", "follow_ups.missed_subject", "follow_ups.missed_text",
+		"sponsors", "blocked_email_domains", "allowed_email_domains", "retention_days", "status")
 	page.AdminPage = page.AdminPage.WithErrors(page.Errors)
 	return page
 }
@@ -235,6 +334,23 @@ func newSpeakerRow(i int, s SpeakerInput, errs map[string]string, filled bool) S
 		row.Remove = r.remove("Remove this speaker", "")
 	} else {
 		row.Legend = "Add a speaker"
+	}
+	return row
+}
+
+func newSponsorRow(i int, s SponsorInput, errs map[string]string, filled bool) SponsorRow {
+	r := rowFields{group: "sponsors", index: i, errs: errs}
+	privacy := r.field("privacy_url", "Privacy policy (https://…)", "url", s.PrivacyURL)
+	privacy.Hint = "Linked beside the sponsor's consent box: people read it before they agree."
+	logo := r.field("logo_url", "Logo", "text", s.LogoURL)
+	logo.Hint = "Optional. Public pages show it only when this site serves it (a path such as /public/img/acme.png)."
+	row := SponsorRow{IDName: r.key("id"), ID: s.ID, SpeakerRow: SpeakerRow{Legend: fmt.Sprintf("Sponsor %d", i+1),
+		Fields: []Field{r.position(s.Position, filled), r.field("name", "Name", "text", s.Name),
+			r.field("website_url", "Website (https://…)", "url", s.WebsiteURL), privacy, logo}}}
+	if filled {
+		row.Remove = r.remove("Remove this sponsor", "Consents already given to it stay on record; no one new can give one.")
+	} else {
+		row.Legend = "Add a sponsor"
 	}
 	return row
 }

@@ -64,6 +64,15 @@ type AdminPanelPage struct {
 	Sessions    []AdminSessionRow
 	Questions   []string
 	Actions     []ActionForm
+	// Sponsors are the panel's sponsors, each with its leads' download.
+	Sponsors []AdminSponsorRow
+	// LinksURL is the panel's tracked-link builder.
+	LinksURL string
+}
+
+// AdminSponsorRow is a sponsor on its panel's admin page.
+type AdminSponsorRow struct {
+	Name, PrivacyURL, LeadsURL string
 }
 
 // AdminSessionRow is a session in a panel's admin page.
@@ -80,8 +89,13 @@ func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, attendance m
 		AdminPage: frame, Title: p.Title, Status: string(p.Status), StatusLabel: panelStatusLabel(p.Status),
 		PreviewURL: base + "/preview", EditURL: base + "/edit", QuestionURL: base + "/questions",
 		NewSession: base + "/sessions/new", Registrants: base + "/registrants", ExportURL: base + "/registrants.csv",
+		LinksURL: TrackedLinksURL(p.ID),
 	}
 	page.Crumbs = []Link{{URL: "/admin/panels", Text: "Panels"}}
+	for _, sp := range p.Sponsors {
+		page.Sponsors = append(page.Sponsors, AdminSponsorRow{Name: sp.Name, PrivacyURL: sp.PrivacyURL,
+			LeadsURL: base + "/sponsors/" + strconv.FormatInt(sp.ID, 10) + "/leads.csv"})
+	}
 	for _, s := range p.Sessions {
 		row := newAdminSessionRow(p.ID, s, now)
 		if st, ok := attendance[s.ID]; ok && s.Ended(now) {

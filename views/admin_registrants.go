@@ -25,6 +25,10 @@ type RegistrantsPage struct {
 	Add         *AddRegistrantForm
 	// After is the session page's "After the session" section.
 	After *AfterSession
+	// Pending says some rows await approval: DecideAction decides the
+	// ticked ones, then returns to ReturnURL.
+	Pending                 bool
+	DecideAction, ReturnURL string
 }
 
 // Stat is one number with its label.
@@ -49,6 +53,10 @@ type RegistrantRow struct {
 	Session, SessionURL                 string
 	Answers                             []AnswerView
 	Actions                             []ActionForm
+	// ID is the registration's id; Pending rows can be picked for a
+	// decision in bulk.
+	ID      int64
+	Pending bool
 }
 
 // AnswerView is a custom question with a registrant's answer.
@@ -77,7 +85,7 @@ func NewRegistrantsPage(frame AdminPage, heading string, list RegistrantList) Re
 	search.MaxLength, search.Quiet = 200, true
 	status := newField("status", "Status", "select", "", nil)
 	status.Quiet = true
-	for _, o := range []struct{ v, l string }{{"", "Everyone"}, {"confirmed", "Confirmed"}, {"waitlisted", "Waitlisted"}, {"cancelled", "Cancelled"}} {
+	for _, o := range []struct{ v, l string }{{"", "Everyone"}, {"confirmed", "Confirmed"}, {"waitlisted", "Waitlisted"}, {"pending", "Awaiting approval"}, {"declined", "Declined"}, {"cancelled", "Cancelled"}} {
 		status.Options = append(status.Options, Option{Value: o.v, Label: o.l, Selected: string(q.Status) == o.v})
 	}
 	page.Filter = RegistrantFilter{Action: list.BaseURL, Search: search, Status: status,
@@ -107,8 +115,11 @@ func NewRegistrantsPage(frame AdminPage, heading string, list RegistrantList) Re
 	}
 	back := withQuery(list.BaseURL, current)
 	for i := range list.Page {
-		page.Rows = append(page.Rows, newRegistrantRow(&list.Page[i], labels, list.CSRFToken, back, list.Now))
+		row := newRegistrantRow(&list.Page[i], labels, list.CSRFToken, back, list.Now)
+		page.Pending = page.Pending || row.Pending
+		page.Rows = append(page.Rows, row)
 	}
+	page.DecideAction, page.ReturnURL = "/admin/registrations/decide", back
 	return page
 }
 
@@ -121,6 +132,7 @@ func registrantStats(t models.RegistrantTotals) []Stat {
 		{Value: formatCount(t.Confirmed), Label: "confirmed", Class: "confirmed"},
 		{Value: formatCount(t.Waitlisted), Label: "waitlisted", Class: "waitlisted"},
 		{Value: formatCount(t.Cancelled), Label: "cancelled", Class: "cancelled"},
+		{Value: formatCount(t.Pending), Label: "awaiting approval", Class: "pending"},
 		{Value: formatCount(t.Attended), Label: "attended", Class: "attended"},
 		{Value: seats, Label: "places left", Class: "left"},
 	}
@@ -157,8 +169,13 @@ func newRegistrantRow(r *models.Registration, labels map[int64]string, csrf, bac
 	case models.RegistrationWaitlisted:
 		row.Actions = append(row.Actions, act("/promote", "Give a place", " to ", "", false),
 			act("/resend", "Resend notice", " to ", "", false))
+	case models.RegistrationPending:
+		row.ID, row.Pending = r.ID, true
+		decline := act("/decline", "Decline", " the registration of ", "", true)
+		decline.Confirm = "Decline the registration of " + r.Name + "? They will be told by email."
+		row.Actions = append(row.Actions, act("/approve", "Approve", " the registration of ", "", false), decline)
 	}
-	if r.Status != models.RegistrationCancelled {
+	if r.Status != models.RegistrationCancelled && r.Status != models.RegistrationDeclined {
 		cancel := act("/cancel", "Cancel", " the registration of ", "", true)
 		cancel.Confirm = "Cancel the registration of " + r.Name + "? They will get a cancellation email."
 		row.Actions = append(row.Actions, cancel)
@@ -195,6 +212,10 @@ func registrationStatusLabel(s models.RegistrationStatus) string {
 		return "Confirmed"
 	case models.RegistrationWaitlisted:
 		return "Waitlisted"
+	case models.RegistrationPending:
+		return "Awaiting approval"
+	case models.RegistrationDeclined:
+		return "Declined"
 	default:
 		return "Cancelled"
 	}

@@ -36,8 +36,10 @@ type EmailData struct {
 	// WatchURL is the personal replay link, when the session has a recording.
 	WatchURL  string
 	ManageURL string // empty once the message has been delivered
-	Links     *CalendarLinks
-	Organizer string
+	// ManageLabel is the manage link's text.
+	ManageLabel string
+	Links       *CalendarLinks
+	Organizer   string
 	// UnsubscribeURL stops this panel's reminders (reminders only).
 	UnsubscribeURL string
 }
@@ -81,7 +83,10 @@ func (r *EmailRenderer) Render(site Site, msg *models.OutboxMessage, now time.Ti
 		Session: when, Organizer: panel.OrganizerName,
 	}
 	if msg.ManageToken != "" && wording.manage {
-		data.ManageURL = site.URL(RegistrationURL(msg.ManageToken))
+		data.ManageURL, data.ManageLabel = site.URL(RegistrationURL(msg.ManageToken)), "View or cancel your place"
+		if msg.Kind == models.KindConfirmEmail {
+			data.ManageLabel = "Confirm your email address"
+		}
 	}
 	if wording.join && msg.JoinToken != "" && reg.Status == models.RegistrationConfirmed && !reg.OnDemand && sess.Online() {
 		data.JoinURL = site.URL(JoinURL(msg.JoinToken))
@@ -164,6 +169,21 @@ func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionVi
 			"A place has become free at " + title + ", and it is now yours.",
 			"The invitation in this email adds the session to your calendar.",
 		}, true, true}
+	case models.KindConfirmEmail:
+		return wording{"Confirm your email address: " + title, "Please confirm your email address", []string{
+			"Thank you for registering for " + title + " on " + date + ".",
+			"Confirm your email address with the link below within 48 hours to keep your place. If you did not register, ignore this email: your address will be forgotten.",
+		}, false, true}
+	case models.KindPending:
+		return wording{"Registration received: " + title, "Your registration is awaiting approval", []string{
+			"Thank you for registering for " + title + " on " + date + ".",
+			"The organiser reviews registrations for this event. We will email you as soon as they have decided.",
+		}, false, true}
+	case models.KindDeclined:
+		return wording{"Registration not accepted: " + title, "Your registration was not accepted", []string{
+			"We're sorry: the organiser of " + title + " could not accept your registration.",
+			"If you think this is a mistake, please contact the organiser.",
+		}, false, false}
 	case models.KindCancellation:
 		return wording{"Registration cancelled: " + title, "Your registration is cancelled", []string{
 			"Your registration for " + title + " on " + date + " is cancelled.",

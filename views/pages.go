@@ -129,6 +129,11 @@ type RegistrationPage struct {
 	Waitlisted        bool
 	Cancelled         bool
 	CanCancel         bool
+	// Pending waits for the organizer; Declined was refused. Unconfirmed
+	// holds its place until ConfirmBy, once the address is confirmed
+	// through ConfirmAction.
+	Pending, Declined, Unconfirmed bool
+	ConfirmBy, ConfirmAction       string
 	// Flash is a one-off message, e.g. after cancelling.
 	Flash string
 	// Consents are the registration's consents; WithdrawAction withdraws
@@ -255,31 +260,41 @@ func NewRegistrationPage(site Site, reg *models.Registration, token string, pers
 	if personal.Watch != "" {
 		watchURL = site.URL(WatchURL(personal.Watch))
 	}
-	if reg.Status == models.RegistrationConfirmed && !reg.OnDemand && sess.Status == models.SessionScheduled && !sess.Ended(now) {
+	if reg.Status == models.RegistrationConfirmed && !reg.OnDemand && !reg.Unconfirmed() &&
+		sess.Status == models.SessionScheduled && !sess.Ended(now) {
 		manage := site.URL(RegistrationURL(token))
 		l := NewCalendarLinks(RegistrationEvent(site, reg, manage, joinURL, sess.Sequence, now), RegistrationURL(token)+"/invite.ics")
 		links = &l
 	}
-	return RegistrationPage{
+	page := RegistrationPage{
 		JoinURL:  joinURL,
 		WatchURL: watchURL,
 		OnDemand: reg.OnDemand,
 		Calendar: links,
 		Page: Page{Title: "Your registration", NoIndex: true,
 			Description: "Your registration for " + sess.Panel.Title + ": the session's time, your calendar invite and how to cancel."},
-		Registration: reg,
-		Panel:        sess.Panel,
-		Session:      NewSessionView(sess, now),
-		CancelAction: RegistrationURL(token) + "/cancel",
+		Registration:   reg,
+		Panel:          sess.Panel,
+		Session:        NewSessionView(sess, now),
+		CancelAction:   RegistrationURL(token) + "/cancel",
 		WithdrawAction: RegistrationURL(token) + "/consents/withdraw",
 		EraseURL:       RegistrationURL(token) + "/erase",
-		CSRFToken:    csrfToken,
-		PanelURL:     PanelURL(sess.Panel.Slug),
-		Confirmed:    reg.Status == models.RegistrationConfirmed,
-		Waitlisted:   reg.Status == models.RegistrationWaitlisted,
-		Cancelled:    reg.Status == models.RegistrationCancelled,
-		CanCancel:    reg.Status != models.RegistrationCancelled && (reg.OnDemand || now.Before(sess.StartsAt)),
+		CSRFToken:      csrfToken,
+		PanelURL:       PanelURL(sess.Panel.Slug),
+		Confirmed:      reg.Status == models.RegistrationConfirmed,
+		Waitlisted:     reg.Status == models.RegistrationWaitlisted,
+		Cancelled:      reg.Status == models.RegistrationCancelled,
+		CanCancel: reg.Status != models.RegistrationCancelled && reg.Status != models.RegistrationDeclined &&
+			(reg.OnDemand || now.Before(sess.StartsAt)),
+		Pending:       reg.Status == models.RegistrationPending,
+		Declined:      reg.Status == models.RegistrationDeclined,
+		Unconfirmed:   reg.Unconfirmed() && reg.Status != models.RegistrationCancelled,
+		ConfirmAction: RegistrationURL(token) + "/confirm",
 	}
+	if reg.ConfirmBy != nil {
+		page.ConfirmBy = consentDate(*reg.ConfirmBy)
+	}
+	return page
 }
 
 // PanelURL is the path of a panel's landing page.

@@ -98,7 +98,8 @@ func TestDeliver_SignedStandardWebhook(t *testing.T) {
 	want := map[string]any{
 		"registration_id": float64(res.Registration.ID), "status": "confirmed", "on_demand": false,
 		"name": "Zoë Ünal", "email": "zoe@example.com", "organisation": "City Council", "job_title": "Planner",
-		"source": "newsletter", "referrer": "https://news.example/heat", "registered_at": "2026-11-20T09:00:00Z",
+		"source": "newsletter", "utm_source": "newsletter", "utm_medium": "", "utm_campaign": "", "utm_term": "",
+		"utm_content": "", "referrer": "https://news.example/heat", "registered_at": "2026-11-20T09:00:00Z",
 		"attendance": "unknown", "attended_minutes": nil, "joined_at": nil, "watched_at": nil,
 		"session_id": float64(env.sess.ID), "session_starts_at": "2026-11-27T09:00:00Z",
 		"session_ends_at": "2026-11-27T10:00:00Z", "session_time_zone": "Europe/London", "session_status": "scheduled",
