@@ -279,7 +279,7 @@ func TestRetentionAdmin_ListsPlansAndMarksDue(t *testing.T) {
 	owner = env.browser(t)
 	assertStatus(t, owner.signIn("owner@example.com", ownerPassword), http.StatusSeeOther)
 	due := owner.get(views.RetentionURL)
-	assertContains(t, due.body, "1 panel&#39;s registrants are due", `class="retention-due"`, "Due: erased within a minute")
+	assertContains(t, due.body, "1 panel&#39;s registrants are due", `class="retention-due"`, "Due: erased within the hour")
 	if strings.Count(due.body, "Due: erased") != 1 {
 		t.Error("want only the short panel due")
 	}

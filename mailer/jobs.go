@@ -17,7 +17,14 @@ type Jobs struct {
 	// Interval is how often reminders and new fan-outs are looked for.
 	Interval time.Duration
 	wake     chan struct{}
+	// retentionRun is when this runner last applied retention: it counts
+	// every panel's registrants, and retention is counted in days, so once
+	// an hour is enough.
+	retentionRun time.Time
 }
+
+// retentionEvery is how often the runner applies retention.
+const retentionEvery = time.Hour
 
 // NewJobs builds the job runner, looking for work every 30 seconds.
 func NewJobs(store *models.Store, notify func(), log *slog.Logger) *Jobs {
@@ -95,6 +102,17 @@ func (j *Jobs) runPass(ctx context.Context) {
 	if released > 0 {
 		j.Log.Info("freed the places of addresses not confirmed in time", "count", released)
 		j.Notify()
+	}
+	j.applyRetention(ctx)
+}
+
+// applyRetention erases the registrants past their panel's retention, at
+// most once per retentionEvery.
+func (j *Jobs) applyRetention(ctx context.Context) {
+	if now := j.Store.Now(); now.Sub(j.retentionRun) >= retentionEvery {
+		j.retentionRun = now
+	} else {
+		return
 	}
 	erased, err := j.Store.EraseExpired(ctx)
 	if err != nil && ctx.Err() == nil {

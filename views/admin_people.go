@@ -253,7 +253,7 @@ func NewRetentionPage(frame AdminPage, plans []models.RetentionPlan, defaultDays
 		}
 		switch past := !p.EraseAt.After(now); {
 		case past && p.Registrants > 0:
-			row.Due, row.State = true, "Due: erased within a minute"
+			row.Due, row.State = true, "Due: erased within the hour"
 			due++
 		case past:
 			row.State = "Erased"
@@ -263,7 +263,7 @@ func NewRetentionPage(frame AdminPage, plans []models.RetentionPlan, defaultDays
 		page.Plans = append(page.Plans, row)
 	}
 	if due > 0 {
-		page.DueNotice = plural(due, "panel's", "panels'") + " registrants are due: Podium erases them within a minute."
+		page.DueNotice = plural(due, "panel's", "panels'") + " registrants are due: Podium erases them within the hour."
 	}
 	return page
 }
