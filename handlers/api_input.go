@@ -339,14 +339,9 @@ type apiRegistrationInput struct {
 	Marketing bool    `json:"marketing"`
 	Sponsors  []int64 `json:"sponsors"`
 	// Source is utm_source's first name, still taken; utm_source wins.
-	Source      string           `json:"source"`
-	UTMSource   string           `json:"utm_source"`
-	UTMMedium   string           `json:"utm_medium"`
-	UTMCampaign string           `json:"utm_campaign"`
-	UTMTerm     string           `json:"utm_term"`
-	UTMContent  string           `json:"utm_content"`
-	Referrer    string           `json:"referrer"`
-	Answers     []apiAnswerInput `json:"answers"`
+	Source string `json:"source"`
+	firstTouchJSON
+	Answers []apiAnswerInput `json:"answers"`
 }
 
 // apiAnswerInput is an answer in a request: value is a string, or an array of

@@ -143,14 +143,8 @@ type registrationJSON struct {
 	JobTitle     string `json:"job_title"`
 	Status       string `json:"status"`
 	CreatedAt    string `json:"created_at"`
-	// The first touch: the sign-up page's utm_* tags and referrer.
-	UTMSource   string `json:"utm_source"`
-	UTMMedium   string `json:"utm_medium"`
-	UTMCampaign string `json:"utm_campaign"`
-	UTMTerm     string `json:"utm_term"`
-	UTMContent  string `json:"utm_content"`
-	Referrer    string `json:"referrer"`
-	Attended    bool   `json:"attended"`
+	firstTouchJSON
+	Attended bool `json:"attended"`
 	// OnDemand is a registration for the replay, made after the session.
 	OnDemand        bool         `json:"on_demand"`
 	Attendance      string       `json:"attendance"`
@@ -158,6 +152,17 @@ type registrationJSON struct {
 	JoinedAt        *string      `json:"joined_at"`
 	WatchedAt       *string      `json:"watched_at"`
 	Answers         []answerJSON `json:"answers"`
+}
+
+// firstTouchJSON is where a registrant came from, in and out: the utm_*
+// tags of the page they signed up from, and its referrer.
+type firstTouchJSON struct {
+	UTMSource   string `json:"utm_source"`
+	UTMMedium   string `json:"utm_medium"`
+	UTMCampaign string `json:"utm_campaign"`
+	UTMTerm     string `json:"utm_term"`
+	UTMContent  string `json:"utm_content"`
+	Referrer    string `json:"referrer"`
 }
 
 // answerJSON is an answer to a custom question: a string, or for a multiple
@@ -289,8 +294,8 @@ func toRegistrationJSON(r *models.Registration, kinds map[int64]models.QuestionK
 	out := registrationJSON{
 		ID: r.ID, SessionID: r.SessionID, Name: r.Name, Email: r.Email, Organisation: r.Organisation,
 		JobTitle: r.JobTitle, Status: string(r.Status), CreatedAt: rfc3339(r.CreatedAt),
-		UTMSource: r.Source, UTMMedium: r.Medium, UTMCampaign: r.Campaign, UTMTerm: r.Term, UTMContent: r.Content,
-		Referrer: r.Referrer,
+		firstTouchJSON: firstTouchJSON{UTMSource: r.Source, UTMMedium: r.Medium, UTMCampaign: r.Campaign,
+			UTMTerm: r.Term, UTMContent: r.Content, Referrer: r.Referrer},
 		Attended: r.Attendance == models.AttendanceAttended, OnDemand: r.OnDemand,
 		Attendance: string(r.Attendance), AttendedMinutes: r.AttendedMinutes,
 		JoinedAt: rfc3339Ptr(r.JoinedAt), WatchedAt: rfc3339Ptr(r.WatchedAt),

@@ -19,26 +19,21 @@ import (
 
 // leadJSON is a sponsor's lead: what the person agreed to share.
 type leadJSON struct {
-	RegistrationID  int64        `json:"registration_id"`
-	Name            string       `json:"name"`
-	Email           string       `json:"email"`
-	Organisation    string       `json:"organisation"`
-	JobTitle        string       `json:"job_title"`
-	Status          string       `json:"status"`
-	RegisteredAt    string       `json:"registered_at"`
-	SessionID       int64        `json:"session_id"`
-	SessionStartsAt string       `json:"session_starts_at"`
-	Attendance      string       `json:"attendance"`
-	AttendedMinutes *int         `json:"attended_minutes"`
-	WatchedAt       *string      `json:"watched_at"`
-	UTMSource       string       `json:"utm_source"`
-	UTMMedium       string       `json:"utm_medium"`
-	UTMCampaign     string       `json:"utm_campaign"`
-	UTMTerm         string       `json:"utm_term"`
-	UTMContent      string       `json:"utm_content"`
-	Referrer        string       `json:"referrer"`
-	Answers         []answerJSON `json:"answers"`
-	ConsentGivenAt  string       `json:"consent_given_at"`
+	RegistrationID  int64   `json:"registration_id"`
+	Name            string  `json:"name"`
+	Email           string  `json:"email"`
+	Organisation    string  `json:"organisation"`
+	JobTitle        string  `json:"job_title"`
+	Status          string  `json:"status"`
+	RegisteredAt    string  `json:"registered_at"`
+	SessionID       int64   `json:"session_id"`
+	SessionStartsAt string  `json:"session_starts_at"`
+	Attendance      string  `json:"attendance"`
+	AttendedMinutes *int    `json:"attended_minutes"`
+	WatchedAt       *string `json:"watched_at"`
+	firstTouchJSON
+	Answers        []answerJSON `json:"answers"`
+	ConsentGivenAt string       `json:"consent_given_at"`
 	// ConsentVersion is the version of the wording the person agreed to.
 	ConsentVersion int64 `json:"consent_version"`
 }
@@ -96,8 +91,7 @@ func (h *Handlers) sendLeads(c *fiber.Ctx, channel models.Channel, asCSV bool) e
 		out.Leads[i] = leadJSON{RegistrationID: r.ID, Name: r.Name, Email: r.Email, Organisation: r.Organisation,
 			JobTitle: r.JobTitle, Status: r.Status, RegisteredAt: r.CreatedAt, SessionID: r.SessionID,
 			Attendance: r.Attendance, AttendedMinutes: r.AttendedMinutes, WatchedAt: r.WatchedAt,
-			UTMSource: r.UTMSource, UTMMedium: r.UTMMedium, UTMCampaign: r.UTMCampaign, UTMTerm: r.UTMTerm,
-			UTMContent: r.UTMContent, Referrer: r.Referrer, Answers: r.Answers,
+			firstTouchJSON: r.firstTouchJSON, Answers: r.Answers,
 			ConsentGivenAt: rfc3339(l.ConsentGivenAt), ConsentVersion: l.ConsentTextID}
 		if l.Session != nil {
 			out.Leads[i].SessionStartsAt = rfc3339(l.Session.StartsAt)

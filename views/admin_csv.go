@@ -48,12 +48,16 @@ func NewCSVExport(questions []models.Question) *CSVExport {
 
 // Header is the first row: the column names, neutralised like every cell
 // since question labels are typed by organizers.
-func (e *CSVExport) Header() []string {
-	out := make([]string, 0, len(e.row))
-	for _, c := range csvColumns {
+func (e *CSVExport) Header() []string { return csvHeader(csvColumns, e.questions) }
+
+// csvHeader is an export's first row: its own columns, then a column per
+// custom question, each neutralised.
+func csvHeader(columns []string, questions []models.Question) []string {
+	out := make([]string, 0, len(columns)+len(questions))
+	for _, c := range columns {
 		out = append(out, CSVCell(c))
 	}
-	for _, q := range e.questions {
+	for _, q := range questions {
 		out = append(out, CSVCell(q.Label))
 	}
 	return out

@@ -33,16 +33,7 @@ func NewLeadsCSV(questions []models.Question) *LeadsCSV {
 }
 
 // Header is the first row.
-func (e *LeadsCSV) Header() []string {
-	out := make([]string, 0, len(leadColumns)+len(e.questions))
-	for _, c := range leadColumns {
-		out = append(out, CSVCell(c))
-	}
-	for _, q := range e.questions {
-		out = append(out, CSVCell(q.Label))
-	}
-	return out
-}
+func (e *LeadsCSV) Header() []string { return csvHeader(leadColumns, e.questions) }
 
 // Row is one lead's cells.
 func (e *LeadsCSV) Row(l *models.Lead) []string {
