@@ -128,35 +128,31 @@ type consentRow struct {
 // own, and the organizer's news and sponsors that were ticked, each naming
 // the version of the wording its page showed when that version is the
 // box's (a page older than a rewording), else the current one. A sponsor
-// that is not (or no longer) the panel's is refused.
-func (s *Store) signUpConsents(tx *gorm.DB, panelID int64, in *RegistrationInput) ([]consentRow, error) {
+// that is not (or no longer) the panel's is refused. current is the
+// panel's currentWordings, read before the transaction; nil reads them in
+// it.
+func (s *Store) signUpConsents(tx *gorm.DB, panelID int64, in *RegistrationInput, current map[int64]int64) ([]consentRow, error) {
 	rows := []consentRow{{purpose: ConsentRegistration, text: s.registrationText}}
 	if !in.Marketing && len(in.Sponsors) == 0 {
 		return rows, nil
 	}
-	if in.Marketing {
-		id, err := panelMarketingText(tx, panelID, s.Now())
-		if err != nil {
+	var err error
+	if current == nil {
+		if current, err = currentWordings(tx, panelID); err != nil {
 			return nil, err
+		}
+	}
+	if in.Marketing {
+		id := current[0]
+		if id == 0 { // a panel saved before consents were recorded
+			if id, err = panelMarketingText(tx, panelID, s.Now()); err != nil {
+				return nil, err
+			}
 		}
 		if in.MarketingText != 0 && in.MarketingText != id {
 			id = shownVersion(tx, in.MarketingText, ConsentMarketing, 0, id)
 		}
 		rows = append(rows, consentRow{purpose: ConsentMarketing, text: id})
-	}
-	if len(in.Sponsors) == 0 {
-		return rows, nil
-	}
-	var sponsors []Sponsor
-	if err := tx.Select("id", "consent_text_id").Where("panel_id = ? AND removed_at IS NULL", panelID).
-		Find(&sponsors).Error; err != nil {
-		return nil, err
-	}
-	current := make(map[int64]int64, len(sponsors))
-	for _, sp := range sponsors {
-		if sp.ConsentTextID != nil {
-			current[sp.ID] = *sp.ConsentTextID
-		}
 	}
 	ids := make([]int64, 0, len(in.Sponsors))
 	for id := range in.Sponsors {
@@ -165,7 +161,7 @@ func (s *Store) signUpConsents(tx *gorm.DB, panelID int64, in *RegistrationInput
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	for _, id := range ids {
 		text, ok := current[id]
-		if !ok {
+		if !ok || id == 0 {
 			return nil, &ValidationError{Fields: map[string]string{"sponsors": fmt.Sprintf(
 				"Sponsor %d is not one of this event's sponsors any more: reload the page to see who is.", id)}}
 		}
@@ -175,6 +171,31 @@ func (s *Store) signUpConsents(tx *gorm.DB, panelID int64, in *RegistrationInput
 		rows = append(rows, consentRow{purpose: ConsentSponsor, sponsor: id, text: text})
 	}
 	return rows, nil
+}
+
+// currentWordings are the versions a panel's boxes show now: the
+// organizer's news under 0 (0 when the panel has none yet), and each
+// current sponsor's under its id, in one statement. The public form reads
+// them before its write transaction, so the session's row is not held
+// for it: versions never change, and a sponsor added or removed meanwhile
+// is the organizer's change racing the person's, either order being right.
+func currentWordings(tx *gorm.DB, panelID int64) (map[int64]int64, error) {
+	rows, err := querySQL(tx, `SELECT 0, coalesce(marketing_text_id, 0) FROM panels WHERE id = ?
+		UNION ALL SELECT id, coalesce(consent_text_id, 0) FROM sponsors WHERE panel_id = ? AND removed_at IS NULL`,
+		panelID, panelID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	current := map[int64]int64{}
+	for rows.Next() {
+		var id, text int64
+		if err := rows.Scan(&id, &text); err != nil {
+			return nil, err
+		}
+		current[id] = text
+	}
+	return current, rows.Err()
 }
 
 // shownVersion is version when it is a wording of this purpose and

@@ -231,16 +231,38 @@ func TestRegister_GroupedSignUpsKeepCapacityAndDuplicatesRight(t *testing.T) {
 // on a session already holding 50,000 registrations: the sign-up path of
 // the models without HTTP. go test -bench Register -run ^$ ./models
 func BenchmarkRegister_Concurrent(b *testing.B) {
+	benchmarkRegister(b, false)
+}
+
+// BenchmarkRegister_ConcurrentSponsored is the same sign-up on a panel with
+// a sponsor whose box every registrant ticks, with the organizer's news: a
+// sponsored webinar's form, three consents a sign-up.
+func BenchmarkRegister_ConcurrentSponsored(b *testing.B) {
+	benchmarkRegister(b, true)
+}
+
+func benchmarkRegister(b *testing.B, sponsored bool) {
 	s, _ := newTestStore(b)
 	p, sess := newTestPanel(b, s, 0, false)
 	addRegistrations(b, s, sess.ID, 50_000, RegistrationConfirmed)
+	var sponsors map[int64]int64
+	if sponsored {
+		p, err := s.EditPanel(context.Background(), p.ID, func(p *Panel) {
+			p.Sponsors = []Sponsor{{Name: "Acme", PrivacyURL: "https://acme.example/privacy"}}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sponsors = map[int64]int64{p.Sponsors[0].ID: *p.Sponsors[0].ConsentTextID}
+	}
 	var next atomic.Int64
 	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			email := fmt.Sprintf("bench-%d@example.com", next.Add(1))
-			if _, err := s.Register(context.Background(), p.ID, validInput(sess.ID, email)); err != nil {
+			in := validInput(sess.ID, fmt.Sprintf("bench-%d@example.com", next.Add(1)))
+			in.Marketing, in.Sponsors = sponsored, sponsors
+			if _, err := s.Register(context.Background(), p.ID, in); err != nil {
 				b.Error(err)
 				return
 			}

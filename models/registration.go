@@ -152,6 +152,13 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 	}
 	emailKey, _ := normaliseEmail(in.Email)
 	token, tokenHash := newManageToken()
+	var wordings map[int64]int64
+	if rules.panelID != 0 && (in.Marketing || len(in.Sponsors) > 0) {
+		var err error
+		if wordings, err = currentWordings(s.read.WithContext(ctx), rules.panelID); err != nil {
+			return nil, err
+		}
+	}
 	res := &RegisterResult{}
 	err := s.inGroupTx(ctx, in.SessionID, func(tx *gorm.DB) error {
 		*res = RegisterResult{Token: token} // the group may run this twice
@@ -186,7 +193,7 @@ func (s *Store) register(ctx context.Context, in RegistrationInput, rules signUp
 		}
 		w := signUpWrite{reg: &res.Registration, sess: sess, token: token, tokenHash: tokenHash, now: now,
 			channel: rules.channel}
-		if w.consents, err = s.signUpConsents(tx, sess.PanelID, &in); err != nil {
+		if w.consents, err = s.signUpConsents(tx, sess.PanelID, &in, wordings); err != nil {
 			return err
 		}
 		purpose := LinkJoin
