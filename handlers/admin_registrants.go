@@ -200,7 +200,10 @@ func (h *Handlers) decideRegistrants(c *fiber.Ctx) error {
 		h.changed(true)
 	}
 	message := fmt.Sprintf("%s %d; each person is told by email.", done, ok)
-	if failed > 0 {
+	switch {
+	case ok == 0:
+		message = fmt.Sprintf("None could be %s: %s", strings.ToLower(done), reason)
+	case failed > 0:
 		message += fmt.Sprintf(" %d could not be: %s", failed, reason)
 	}
 	h.setFlash(c, message, ok == 0)

@@ -238,7 +238,8 @@ func (h *Handlers) eraseRegistration(c *fiber.Ctx) error {
 	}
 	h.changed(true)
 	if err := h.store.Audit(c.UserContext(), models.AuditEntry{Actor: "the person, from their own page",
-		Channel: models.ChannelManage, Action: models.AuditPersonErased, RowCount: res.Registrations}); err != nil {
+		Channel: models.ChannelManage, Action: models.AuditPersonErased, Subject: "a person, at their request",
+		RowCount: res.Registrations}); err != nil {
 		h.log.Error("could not write the audit log", "action", models.AuditPersonErased, "err", err)
 	}
 	h.log.Info("person erased from their page", "registrations", res.Registrations, "promoted", len(res.Promoted))

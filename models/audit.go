@@ -28,7 +28,8 @@ type AuditEntry struct {
 	// Actor names who did it as they were then: an account's address and
 	// role, so the line survives the account's deletion.
 	Actor string
-	// Channel is admin, api or system (ChannelSystem).
+	// Channel is admin, api, system (the jobs) or manage (the person's own
+	// page).
 	Channel   Channel
 	Action    string
 	Subject   string
