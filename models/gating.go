@@ -40,7 +40,7 @@ const ConfirmHold = 48 * time.Hour
 // maxDomains bounds each of a panel's domain lists.
 const maxDomains = 500
 
-var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$`)
+var domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$`)
 
 // normalise lower-cases the lists and drops a leading "@", so
 // "@Example.COM" is example.com.
@@ -112,7 +112,7 @@ func writeGatedSignUp(tx *gorm.DB, w signUpWrite, g Gating) (seat, inserted bool
 	}
 	var confirmBy any
 	if g.RequireEmailConfirmation {
-		by := w.now.Add(ConfirmHold)
+		by := confirmDeadline(w.sess, w.now)
 		r.ConfirmBy, confirmBy = &by, by
 	}
 	err = queryRowSQL(tx, `INSERT INTO registrations (`+registrationColumns+`, confirm_by)
@@ -136,6 +136,22 @@ func writeGatedSignUp(tx *gorm.DB, w signUpWrite, g Gating) (seat, inserted bool
 		kind = KindConfirmEmail
 	}
 	return seat, true, enqueue(tx, w.now, OutboxMessage{RegistrationID: r.ID, ManageToken: w.token, Kind: kind})
+}
+
+// confirmDeadline is when an unconfirmed place made at now is freed:
+// ConfirmHold later, but no later than the session's start, so a place
+// given up by silence goes to the waitlist while it can still be used. A
+// sign-up after the start (registration stays open during the session)
+// has until the session ends.
+func confirmDeadline(sess *Session, now time.Time) time.Time {
+	by := now.Add(ConfirmHold)
+	switch {
+	case now.Before(sess.StartsAt) && by.After(sess.StartsAt):
+		return sess.StartsAt
+	case !now.Before(sess.StartsAt):
+		return sess.EndsAt()
+	}
+	return by
 }
 
 // Unconfirmed says whether the registration's address still waits to be
@@ -172,7 +188,7 @@ func (s *Store) ConfirmEmail(ctx context.Context, token string) (*Registration, 
 		if reg.Status == RegistrationPending {
 			return enqueueWithToken(tx, now, reg, OutboxMessage{Kind: KindPending})
 		}
-		if reg.Status == RegistrationWaitlisted {
+		if reg.Status == RegistrationWaitlisted && now.Before(reg.Session.StartsAt) {
 			promoted, err := promote(tx, reg, reg.Session.Sequence, now)
 			if err != nil || promoted {
 				return err
@@ -205,7 +221,7 @@ func (s *Store) ReleaseUnconfirmed(ctx context.Context) (int, error) {
 				return err
 			}
 			var reg Registration
-			if err := tx.Take(&reg, id).Error; err != nil {
+			if err := tx.Preload("Session").Take(&reg, id).Error; err != nil {
 				return err
 			}
 			if reg.ConfirmBy == nil || reg.ConfirmBy.After(now) || reg.Status == RegistrationCancelled {
@@ -222,8 +238,8 @@ func (s *Store) ReleaseUnconfirmed(ctx context.Context) (int, error) {
 			if reg.Status != RegistrationConfirmed {
 				return nil
 			}
-			if err := releaseSeat(tx, reg.SessionID); err != nil {
-				return err
+			if err := releaseSeat(tx, reg.SessionID); err != nil || !now.Before(reg.Session.StartsAt) {
+				return err // once the session has started, nobody is promoted into it
 			}
 			_, err := promoteNext(tx, reg.SessionID, now)
 			return err

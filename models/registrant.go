@@ -297,8 +297,10 @@ func (s *Store) PromoteRegistration(ctx context.Context, id int64) (*Registratio
 		switch {
 		case reg.Status == RegistrationConfirmed:
 			return nil
-		case reg.Status == RegistrationCancelled:
-			return &ValidationError{Fields: map[string]string{"status": "A cancelled registration cannot be promoted."}}
+		case reg.Status != RegistrationWaitlisted:
+			return &ValidationError{Fields: map[string]string{"status": "Only a waitlisted registration can be given a place: approve a pending one instead."}}
+		case reg.Unconfirmed():
+			return &ValidationError{Fields: map[string]string{"status": "The person has not confirmed their email address yet."}}
 		}
 		if err := checkSessionRuns(reg.Session, now); err != nil {
 			return err
@@ -329,8 +331,8 @@ func (s *Store) ResendInvite(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if reg.Status == RegistrationCancelled {
-			return &ValidationError{Fields: map[string]string{"status": "This registration is cancelled: there is no invite to send."}}
+		if reg.Status == RegistrationCancelled || reg.Status == RegistrationDeclined {
+			return &ValidationError{Fields: map[string]string{"status": "This registration is " + string(reg.Status) + ": there is no invite to send."}}
 		}
 		if reg.Session.OnDemand(now) && reg.Status == RegistrationConfirmed {
 			return enqueueWithToken(tx, now, reg, registrationNotice(reg, reg.Session, "", true))

@@ -501,10 +501,18 @@ func (s *Store) withAnswerMessages(ctx context.Context, inputErr error, rules si
 
 // registrationNotice is the email that tells a registrant where they stand:
 // a confirmation with the invite, or the waitlist notice; once the session
-// has ended, the replay link.
+// has ended, the replay link. Gating's come first: an address not yet
+// confirmed is asked to confirm, a pending registration told it waits, a
+// declined one that it was declined.
 func registrationNotice(reg *Registration, sess *Session, token string, ended bool) OutboxMessage {
 	msg := OutboxMessage{RegistrationID: reg.ID, ManageToken: token, Kind: KindWaitlisted}
 	switch {
+	case reg.Status == RegistrationDeclined:
+		msg.Kind = KindDeclined
+	case reg.Unconfirmed():
+		msg.Kind = KindConfirmEmail // gating: nothing else until the address is confirmed
+	case reg.Status == RegistrationPending:
+		msg.Kind = KindPending
 	case reg.OnDemand || (ended && reg.Status == RegistrationConfirmed):
 		msg.Kind = KindOnDemand
 	case reg.Status == RegistrationConfirmed:

@@ -172,7 +172,7 @@ func emailWording(msg *models.OutboxMessage, panel *models.Panel, when SessionVi
 	case models.KindConfirmEmail:
 		return wording{"Confirm your email address: " + title, "Please confirm your email address", []string{
 			"Thank you for registering for " + title + " on " + date + ".",
-			"Confirm your email address with the link below within 48 hours to keep your place. If you did not register, ignore this email: your address will be forgotten.",
+			"Confirm your email address with the link below within 48 hours, and before the session starts, to keep your place. If you did not register, ignore this email: your place will be freed.",
 		}, false, true}
 	case models.KindPending:
 		return wording{"Registration received: " + title, "Your registration is awaiting approval", []string{
