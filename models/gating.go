@@ -203,9 +203,9 @@ func (s *Store) ConfirmEmail(ctx context.Context, token string) (*Registration, 
 }
 
 // ReleaseUnconfirmed cancels the registrations whose address was not
-// confirmed in time, freeing their seats for the waitlist, and reports how
-// many. Nothing is sent to an address that never answered. The jobs pass
-// runs it.
+// confirmed in time, freeing their seats for the waitlist, erases what was
+// typed into them, and reports how many. Nothing is sent to an address that
+// never answered. The jobs pass runs it.
 func (s *Store) ReleaseUnconfirmed(ctx context.Context) (int, error) {
 	var ids []int64
 	now := s.Now()
@@ -233,6 +233,11 @@ func (s *Store) ReleaseUnconfirmed(ctx context.Context) (int, error) {
 			}
 			released++
 			if err := registrationEvent(tx, now, EventRegistrationCancelled, id); err != nil {
+				return err
+			}
+			// An address nobody confirmed may not be its owner's: what was
+			// typed is not kept for the retention period, only counted.
+			if _, err := eraseRegistration(tx, id, now); err != nil {
 				return err
 			}
 			if reg.Status != RegistrationConfirmed {
