@@ -55,9 +55,10 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 			MissedSubject: formText(c, "follow_ups.missed_subject"), MissedText: formText(c, "follow_ups.missed_text"),
 		},
 	}
+	form := posted(c)
 	for i := 0; i < maxFormRows; i++ {
 		key := "speakers[" + strconv.Itoa(i) + "]."
-		if !c.Request().PostArgs().Has(key + "position") {
+		if !form.has(key + "position") {
 			break
 		}
 		in.Speakers = append(in.Speakers, views.SpeakerInput{
@@ -68,7 +69,7 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 	}
 	for i := 0; i < maxFormRows; i++ {
 		key := "sponsors[" + strconv.Itoa(i) + "]."
-		if !c.Request().PostArgs().Has(key + "position") {
+		if !form.has(key + "position") {
 			break
 		}
 		in.Sponsors = append(in.Sponsors, views.SponsorInput{
@@ -85,13 +86,7 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 }
 
 // formList copies every value of a repeated form field (ticked checkboxes).
-func formList(c *fiber.Ctx, name string) []string {
-	var out []string
-	for _, v := range c.Request().PostArgs().PeekMulti(name) {
-		out = append(out, string(v))
-	}
-	return out
-}
+func formList(c *fiber.Ctx, name string) []string { return posted(c).values(name) }
 
 // createPanel stores a new draft panel.
 func (h *Handlers) createPanel(c *fiber.Ctx) error {
@@ -232,9 +227,10 @@ func (h *Handlers) updateQuestions(c *fiber.Ctx) error {
 		return err
 	}
 	var rows []views.QuestionInput
+	form := posted(c)
 	for i := 0; i < maxFormRows; i++ {
 		key := "questions[" + strconv.Itoa(i) + "]."
-		if !c.Request().PostArgs().Has(key + "position") {
+		if !form.has(key + "position") {
 			break
 		}
 		id, _ := strconv.ParseInt(c.FormValue(key+"id"), 10, 64)

@@ -179,9 +179,11 @@ func (h *Handlers) decideRegistrants(c *fiber.Ctx) error {
 	var reason string
 	for _, raw := range ids {
 		id, err := strconv.ParseInt(raw, 10, 64)
-		if err == nil && id > 0 {
-			_, err = decide(c.UserContext(), id)
+		if err != nil || id <= 0 {
+			failed, reason = failed+1, "one of them is not a registration of Podium's."
+			continue
 		}
+		_, err = decide(c.UserContext(), id)
 		refusal, refused := views.ActionRefusal(err)
 		switch {
 		case err == nil:
@@ -189,7 +191,7 @@ func (h *Handlers) decideRegistrants(c *fiber.Ctx) error {
 			continue
 		case refused:
 			reason = refusal
-		case errors.Is(err, models.ErrNotFound), id <= 0:
+		case errors.Is(err, models.ErrNotFound):
 			reason = "one of them is not a registration of Podium's."
 		default:
 			return err

@@ -52,22 +52,21 @@ func formValues(c *fiber.Ctx) views.FormValues {
 	consent := c.FormValue("consent")
 	marketing := c.FormValue("marketing")
 	return views.FormValues{
-		SessionID:     sessionID,
-		Name:          strings.Clone(c.FormValue("name")),
-		Email:         strings.Clone(c.FormValue("email")),
-		Organisation:  strings.Clone(c.FormValue("organisation")),
-		JobTitle:      strings.Clone(c.FormValue("job_title")),
-		Consent:       consent == "yes" || consent == "on" || consent == "true",
-		Marketing:     marketing != "",
-		MarketingText: wordingVersion(marketing),
-		Sponsors:      formSponsors(c),
-		Source:        strings.Clone(c.FormValue("utm_source")),
-		Medium:        strings.Clone(c.FormValue("utm_medium")),
-		Campaign:      strings.Clone(c.FormValue("utm_campaign")),
-		Term:          strings.Clone(c.FormValue("utm_term")),
-		Content:       strings.Clone(c.FormValue("utm_content")),
-		Referrer:      strings.Clone(c.FormValue("referrer")),
-		Answers:       formAnswers(c),
+		SessionID:    sessionID,
+		Name:         strings.Clone(c.FormValue("name")),
+		Email:        strings.Clone(c.FormValue("email")),
+		Organisation: strings.Clone(c.FormValue("organisation")),
+		JobTitle:     strings.Clone(c.FormValue("job_title")),
+		Consent:      consent == "yes" || consent == "on" || consent == "true",
+		Marketing:    marketing != "",
+		Sponsors:     formSponsors(c),
+		Source:       strings.Clone(c.FormValue("utm_source")),
+		Medium:       strings.Clone(c.FormValue("utm_medium")),
+		Campaign:     strings.Clone(c.FormValue("utm_campaign")),
+		Term:         strings.Clone(c.FormValue("utm_term")),
+		Content:      strings.Clone(c.FormValue("utm_content")),
+		Referrer:     strings.Clone(c.FormValue("referrer")),
+		Answers:      formAnswers(c),
 	}
 }
 
@@ -88,18 +87,18 @@ const maxSponsorFields = 20
 // whose value is the version of the wording shown.
 func formSponsors(c *fiber.Ctx) map[int64]int64 {
 	var ticked map[int64]int64
-	c.Request().PostArgs().VisitAll(func(key, value []byte) {
-		idText, ok := strings.CutPrefix(string(key), "sponsor_")
+	form := posted(c)
+	form.visit(func(key string) {
+		idText, ok := strings.CutPrefix(key, "sponsor_")
 		id, err := strconv.ParseInt(idText, 10, 64)
-		if !ok || err != nil || id <= 0 || len(value) == 0 || len(ticked) >= maxSponsorFields {
+		values := form.values(key)
+		if !ok || err != nil || id <= 0 || len(values) == 0 || values[0] == "" || len(ticked) >= maxSponsorFields {
 			return
 		}
 		if ticked == nil {
 			ticked = map[int64]int64{}
 		}
-		if _, seen := ticked[id]; !seen {
-			ticked[id] = wordingVersion(string(value))
-		}
+		ticked[id] = wordingVersion(values[0])
 	})
 	return ticked
 }
@@ -111,17 +110,15 @@ const maxAnswerFields = models.MaxQuestions + 10
 // (a multiple choice question sends one field per chosen option), out of
 // Fiber's reused request memory.
 func formAnswers(c *fiber.Ctx) map[int64][]string {
-	args := c.Request().PostArgs()
+	form := posted(c)
 	answers := map[int64][]string{}
-	args.VisitAll(func(key, _ []byte) {
-		idText, ok := strings.CutPrefix(string(key), "q_")
+	form.visit(func(key string) {
+		idText, ok := strings.CutPrefix(key, "q_")
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if !ok || err != nil || id <= 0 || answers[id] != nil || len(answers) >= maxAnswerFields {
 			return
 		}
-		for _, v := range args.PeekMulti(string(key)) {
-			answers[id] = append(answers[id], string(v))
-		}
+		answers[id] = form.values(key)
 	})
 	return answers
 }

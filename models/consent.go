@@ -149,9 +149,6 @@ func (s *Store) signUpConsents(tx *gorm.DB, panelID int64, in *RegistrationInput
 				return nil, err
 			}
 		}
-		if in.MarketingText != 0 && in.MarketingText != id {
-			id = shownVersion(tx, in.MarketingText, ConsentMarketing, 0, id)
-		}
 		rows = append(rows, consentRow{purpose: ConsentMarketing, text: id})
 	}
 	ids := make([]int64, 0, len(in.Sponsors))

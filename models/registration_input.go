@@ -20,10 +20,9 @@ type RegistrationInput struct {
 	Organisation string
 	JobTitle     string
 	Consent      bool
-	// Marketing is the organizer's-news box, ticked; MarketingText the
-	// version of its wording the page showed (0: the current one).
-	Marketing     bool
-	MarketingText int64
+	// Marketing is the organizer's-news box, ticked: the consent names the
+	// panel's wording as it is.
+	Marketing bool
 	// Sponsors are the sponsors whose box was ticked, each with the version
 	// of its wording the page showed (0: the current one).
 	Sponsors map[int64]int64
@@ -118,7 +117,7 @@ func isPlainText(s string) bool {
 // cleanLine drops what isPlainLine refuses, for optional tracking fields.
 func cleanLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
 			return -1
 		}
 		return r

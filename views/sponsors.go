@@ -38,14 +38,13 @@ func NewPartners(sponsors []models.Sponsor) []Partner {
 	return out
 }
 
-// ConsentBoxes are the sign-up form's consent checkboxes, each carrying the
-// version of the wording it shows as its value: the organizer's news and
-// each sponsor's, optional and unticked, then the registration's own.
+// ConsentBoxes are the sign-up form's consent checkboxes: the organizer's
+// news and each sponsor's (carrying the version of its wording as its
+// value), optional and unticked, then the registration's own.
 type ConsentBoxes struct {
-	Marketing        string
-	MarketingVersion int64
-	Sponsors         []SponsorBox
-	Registration     string
+	Marketing    string
+	Sponsors     []SponsorBox
+	Registration string
 }
 
 // SponsorBox is one sponsor's checkbox.
@@ -61,9 +60,6 @@ type SponsorBox struct {
 func NewConsentBoxes(p *models.Panel) ConsentBoxes {
 	boxes := ConsentBoxes{Marketing: models.MarketingConsentText(p.OrganizerName),
 		Registration: models.RegistrationConsentWording}
-	if p.MarketingTextID != nil {
-		boxes.MarketingVersion = *p.MarketingTextID
-	}
 	for _, sp := range p.Sponsors {
 		box := SponsorBox{ID: sp.ID, Name: sp.Name, Label: models.SponsorConsentLabel(sp.Name), PrivacyURL: sp.PrivacyURL}
 		if sp.ConsentTextID != nil {
