@@ -44,7 +44,7 @@ const (
 // an old one.
 const (
 	RegistrationConsentWording = "I agree that the organiser may store my details to manage my place and email me about this event."
-	marketingConsentWording    = "Email me news of future events from %s. I can stop this at any time."
+	marketingConsentWording    = "Email me news of future events from %s."
 	sponsorConsentWording      = "Share my name, email address, organisation, job title, answers and attendance with %s, who may contact me about their products and services. I can withdraw this at any time."
 )
 
