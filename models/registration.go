@@ -412,21 +412,19 @@ func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signU
 	var closes, onDemandUntil sql.NullTime
 	var heldBy sql.NullInt64
 	var panelStatus PanelStatus
+	var gated bool
 	err := queryRowSQL(tx, `SELECT panel_id, starts_at, duration_minutes, capacity, seats_taken, waitlist,
 		registration_closes_at, status, sequence, recording_url, on_demand_until,
 		(SELECT status FROM panels WHERE id = sessions.panel_id),
 		(SELECT count(*) FROM questions WHERE panel_id = sessions.panel_id),
-		(SELECT blocked_email_domains FROM panels WHERE id = sessions.panel_id),
-		(SELECT allowed_email_domains FROM panels WHERE id = sessions.panel_id),
-		(SELECT require_email_confirmation FROM panels WHERE id = sessions.panel_id),
-		(SELECT require_approval FROM panels WHERE id = sessions.panel_id),
+		(SELECT require_email_confirmation OR require_approval OR blocked_email_domains <> ''
+			OR allowed_email_domains <> '' FROM panels WHERE id = sessions.panel_id),
 		(SELECT id FROM registrations WHERE session_id = sessions.id AND email_key = ? AND status <> 'cancelled'),
 		EXISTS (SELECT 1 FROM webhook_endpoints WHERE `+wantsCreated+`),
 		`+d.signUpNextID()+` FROM sessions WHERE id = ?`+d.signUpLock(), emailKey, id).
 		Scan(&t.PanelID, &t.StartsAt, &t.DurationMinutes, &t.Capacity, &t.SeatsTaken,
 			&t.Waitlist, &closes, &t.Status, &t.Sequence, &t.RecordingURL, &onDemandUntil,
-			&panelStatus, &t.panelQuestions, &t.BlockedEmailDomains, &t.AllowedEmailDomains,
-			&t.RequireEmailConfirmation, &t.RequireApproval, &heldBy, &t.webhooks, &t.nextID)
+			&panelStatus, &t.panelQuestions, &gated, &heldBy, &t.webhooks, &t.nextID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -440,6 +438,14 @@ func readSignUpTarget(tx *gorm.DB, d dialect, id int64, emailKey string) (*signU
 		t.OnDemandUntil = &onDemandUntil.Time
 	}
 	t.panelPublished, t.heldBy = panelStatus == PanelPublished, heldBy.Int64
+	if gated { // rare: the panel's rules, read only when it has some
+		err := queryRowSQL(tx, `SELECT blocked_email_domains, allowed_email_domains, require_email_confirmation,
+			require_approval FROM panels WHERE id = ?`, t.PanelID).Scan(&t.BlockedEmailDomains, &t.AllowedEmailDomains,
+			&t.RequireEmailConfirmation, &t.RequireApproval)
+		if err != nil {
+			return nil, err
+		}
+	}
 	return &t, nil
 }
 
