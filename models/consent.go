@@ -232,23 +232,31 @@ func saveMarketingText(tx *gorm.DB, p *Panel, now time.Time) (int64, error) {
 	return id, tx.Model(&Panel{}).Where("id = ?", p.ID).Update("marketing_text_id", id).Error
 }
 
+// consentInserts are the statements that store n consents at once, written
+// once: a sign-up's text is the same every time, so SQLite prepares it once.
+var consentInserts = func() (out [maxSponsors + 3]string) {
+	values := "(?, ?, ?, ?, TRUE, ?, ?)"
+	for n := 1; n < len(out); n++ {
+		out[n] = "INSERT INTO consents (registration_id, purpose, sponsor_id, consent_text_id, given, channel, created_at) VALUES " +
+			values + strings.Repeat(", "+values, n-1)
+	}
+	return out
+}()
+
 // insertConsents stores the consents a sign-up gave, one statement for all.
 func insertConsents(tx *gorm.DB, registrationID int64, rows []consentRow, channel Channel, now time.Time) error {
-	var b strings.Builder
+	if len(rows) >= len(consentInserts) { // the registration's, the news and at most maxSponsors
+		return fmt.Errorf("insert consents: %d at once", len(rows))
+	}
 	args := make([]any, 0, 6*len(rows))
-	b.WriteString("INSERT INTO consents (registration_id, purpose, sponsor_id, consent_text_id, given, channel, created_at) VALUES ")
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, TRUE, ?, ?)")
+	for _, r := range rows {
 		var sponsor any
 		if r.sponsor != 0 {
 			sponsor = r.sponsor
 		}
 		args = append(args, registrationID, r.purpose, sponsor, r.text, channel, now)
 	}
-	_, err := execSQL(tx, b.String(), args...)
+	_, err := execSQL(tx, consentInserts[len(rows)], args...)
 	return err
 }
 
