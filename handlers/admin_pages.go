@@ -44,6 +44,8 @@ func (h *Handlers) adminPages(r fiber.Router) {
 	r.Get("/panels/:id/registrants", h.panelRegistrants)
 	r.Get("/panels/:id/registrants.csv", h.exportPanelRegistrants)
 	r.Get("/panels/:id/sponsors/:sponsor_id/leads.csv", h.downloadLeads)
+	r.Post("/panels/:id/sponsors/:sponsor_id/share-links", h.createShareLink)
+	r.Post("/panels/:id/share-links/:link_id/revoke", h.revokeShareLink)
 	r.Get("/panels/:id/links", h.showTrackedLinks)
 	r.Get("/panels/:id/sessions/:sid/registrants.csv", h.exportSessionRegistrants)
 	r.Post("/panels/:id/sessions/:sid/registrants", h.addRegistrant)

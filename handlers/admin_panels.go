@@ -124,7 +124,13 @@ func (h *Handlers) showAdminPanel(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, attendance, h.store.Now()))
+	links, err := h.store.ShareLinks(c.UserContext(), p.ID)
+	if err != nil {
+		return err
+	}
+	now := h.store.Now()
+	return h.render(c, views.PageAdminPanel, views.NewAdminPanelPage(frame, h.site, p, attendance, now).
+		WithShareLinks(p, links, now))
 }
 
 // editPanel shows the panel form filled in.

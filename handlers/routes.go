@@ -54,6 +54,7 @@ func (h *Handlers) routes(app *fiber.App) {
 	app.Post("/registrations/:token/consents/withdraw", limitBody(smallBodyLimit), protect, h.withdrawConsent)
 	app.Get("/registrations/:token/erase", protect, h.showErase)
 	app.Post("/registrations/:token/erase", limitBody(smallBodyLimit), protect, h.eraseRegistration)
+	app.Get("/leads/:token", h.downloadSharedLeads)
 	app.Get("/j/:token", h.openJoinLink)
 	app.Get("/w/:token", h.openWatchLink)
 	app.Get("/unsubscribe/:token", h.showUnsubscribe)

@@ -13,6 +13,8 @@ const (
 	AuditWebhookDeleted      = "webhook.deleted"
 	AuditWebhookSecretRotate = "webhook.secret_rotated"
 	AuditLeadsExported       = "leads.exported"
+	AuditShareLinkCreated    = "share_link.created"
+	AuditShareLinkRevoked    = "share_link.revoked"
 	AuditPersonAccessed      = "person.accessed"
 	AuditPersonErased        = "person.erased"
 	// AuditRegistrantsExpired is the retention job's erasure of a panel's

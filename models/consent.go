@@ -35,6 +35,8 @@ const (
 	ChannelAdmin  Channel = "admin"
 	ChannelAPI    Channel = "api"
 	ChannelSystem Channel = "system"
+	// ChannelShare is a sponsor's share link (the audit log's only).
+	ChannelShare Channel = "share"
 )
 
 // The wordings of the consent checkboxes. What a box showed is stored as a

@@ -67,6 +67,10 @@ func auditLabel(action string) string {
 		return "Erased a person's data"
 	case models.AuditRegistrantsExpired:
 		return "Erased registrants past retention"
+	case models.AuditShareLinkCreated:
+		return "Made a sponsor's share link"
+	case models.AuditShareLinkRevoked:
+		return "Revoked a sponsor's share link"
 	}
 	return action
 }

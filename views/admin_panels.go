@@ -68,11 +68,17 @@ type AdminPanelPage struct {
 	Sponsors []AdminSponsorRow
 	// LinksURL is the panel's tracked-link builder.
 	LinksURL string
+	// ShareLinks are the sponsors' share links; ShareDays the form's
+	// default lifetime (WithShareLinks).
+	ShareLinks []ShareLinkRow
+	ShareDays  int
 }
 
-// AdminSponsorRow is a sponsor on its panel's admin page.
+// AdminSponsorRow is a sponsor on its panel's admin page; ShareAction
+// makes a share link to its leads.
 type AdminSponsorRow struct {
-	Name, PrivacyURL, LeadsURL string
+	ID                                      int64
+	Name, PrivacyURL, LeadsURL, ShareAction string
 }
 
 // AdminSessionRow is a session in a panel's admin page.
@@ -93,7 +99,7 @@ func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, attendance m
 	}
 	page.Crumbs = []Link{{URL: "/admin/panels", Text: "Panels"}}
 	for _, sp := range p.Sponsors {
-		page.Sponsors = append(page.Sponsors, AdminSponsorRow{Name: sp.Name, PrivacyURL: sp.PrivacyURL,
+		page.Sponsors = append(page.Sponsors, AdminSponsorRow{ID: sp.ID, Name: sp.Name, PrivacyURL: sp.PrivacyURL,
 			LeadsURL: base + "/sponsors/" + strconv.FormatInt(sp.ID, 10) + "/leads.csv"})
 	}
 	for _, s := range p.Sessions {
