@@ -65,6 +65,12 @@ func (h *Handlers) revokeShareLink(c *fiber.Ctx) error {
 // CSV, as they stand now, and audits the download.
 func (h *Handlers) downloadSharedLeads(c *fiber.Ctx) error {
 	setPrivateHeaders(c)
+	if c.Method() == fiber.MethodHead {
+		// A link checker's or preview's HEAD is no download: it neither
+		// counts a use nor writes the audit log.
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		return nil
+	}
 	link, sp, err := h.store.OpenShareLink(c.UserContext(), strings.Clone(c.Params("token")))
 	if err != nil {
 		return err

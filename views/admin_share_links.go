@@ -56,7 +56,9 @@ func (p AdminPanelPage) WithShareLinks(panel *models.Panel, links []models.Share
 			row.State = "Revoked " + formatStamp(*l.RevokedAt)
 		case !l.Active(now):
 			row.State = "Expired"
-		case current:
+		case !current:
+			row.State = "Closed: the sponsor was removed"
+		default:
 			row.Revoke = &ActionForm{Action: base + "/share-links/" + strconv.FormatInt(l.ID, 10) + "/revoke",
 				CSRFToken: p.CSRFToken, Label: "Revoke", Describe: "Revoke the share link of " + name, Danger: true,
 				Confirm: "Revoke this link? " + name + " can no longer download its leads with it."}

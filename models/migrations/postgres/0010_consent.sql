@@ -58,9 +58,8 @@ ALTER TABLE registrations ADD COLUMN utm_content TEXT NOT NULL DEFAULT '';
 -- When the person's data was erased; the row stays, anonymous, for counts.
 ALTER TABLE registrations ADD COLUMN erased_at TIMESTAMPTZ;
 
--- A person erasing their own data from their page (channel 'manage') and a
--- sponsor downloading its leads through a share link (channel 'share') are
--- audited too.
+-- A person erasing their own data from their page is audited too (channel
+-- 'manage').
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_channel_check;
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_channel_check
-    CHECK (channel IN ('admin', 'api', 'system', 'manage', 'share'));
+    CHECK (channel IN ('admin', 'api', 'system', 'manage'));

@@ -13,3 +13,8 @@ CREATE TABLE sponsor_share_links (
     uses         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sponsor_share_links_sponsor ON sponsor_share_links (sponsor_id, id);
+
+-- A sponsor's download through a share link is audited (channel 'share').
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_channel_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_channel_check
+    CHECK (channel IN ('admin', 'api', 'system', 'manage', 'share'));
