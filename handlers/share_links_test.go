@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -334,6 +335,26 @@ func TestShareLinks_ExpiredLinkAnswersGone(t *testing.T) {
 	}
 }
 
+// A HEAD (a link checker, a chat app's preview) is no download: it counts
+// no use and writes nothing to the audit log.
+func TestShareLinks_HeadIsNoDownload(t *testing.T) {
+	f := newSponsorFlow(t)
+	f.registered(t, adaEmail, true)
+	token := shownShareLink(t, f.makeShareLink(t, f.env.adminBrowser(t, models.RoleOrganizer), "7"))
+	entries := len(f.env.auditEntries(t))
+	r := f.env.browser(t).do(httptest.NewRequest(http.MethodHead, views.ShareLinkURL(token), nil))
+	assertStatus(t, r, http.StatusOK)
+	if r.body != "" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("HEAD answered %q with %q", r.header.Get("Content-Type"), r.body)
+	}
+	if uses := f.shareLinks(t)[0].Uses; uses != 0 {
+		t.Errorf("uses = %d after a HEAD; want 0", uses)
+	}
+	if after := len(f.env.auditEntries(t)); after != entries {
+		t.Errorf("audit entries %d -> %d after a HEAD; want none added", entries, after)
+	}
+}
+
 // Taking the sponsor off the panel closes its links: 410, and the panel
 // page names it as a removed sponsor without a Revoke button.
 func TestShareLinks_RemovedSponsorsLinkAnswersGone(t *testing.T) {
@@ -346,7 +367,8 @@ func TestShareLinks_RemovedSponsorsLinkAnswersGone(t *testing.T) {
 	admin := f.env.browser(t)
 	assertStatus(t, admin.signIn("organizer@example.com", ownerPassword), http.StatusSeeOther)
 	page := admin.get(f.adminPanelPath())
-	assertContains(t, page.body, `<tr><th scope="row">a removed sponsor</th><td>27 Nov 2026, 09:00 UTC</td><td>0</td>`)
+	assertContains(t, page.body, `<tr><th scope="row">a removed sponsor</th><td>27 Nov 2026, 09:00 UTC</td><td>0</td>`,
+		`<td>Closed: the sponsor was removed</td>`)
 	if forms := formsPostingTo(page.body, f.revokeAction(f.shareLinks(t)[0].ID)); len(forms) != 0 {
 		t.Errorf("the panel page offers Revoke for a removed sponsor's link")
 	}
