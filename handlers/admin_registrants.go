@@ -74,7 +74,7 @@ func (h *Handlers) renderSessionPage(c *fiber.Ctx, p *models.Panel, s models.Ses
 		}
 		after := views.NewAfterSession(p, s, stats, csrfToken(c), list.Now)
 		page.After = &after
-		page.Add = views.NewAddRegistrantForm(base+"/registrants", csrfToken(c), p.Questions, in, errs)
+		page.Add = views.NewAddRegistrantForm(base+"/registrants", csrfToken(c), p, in, errs)
 		page.AdminPage = page.AdminPage.WithErrors(page.Add.Errors)
 	}
 	return h.renderForm(c, views.PageAdminSession, page, errs)
@@ -90,6 +90,7 @@ func (h *Handlers) addRegistrant(c *fiber.Ctx) error {
 	in := views.AddRegistrantInput{
 		Name: formText(c, "name"), Email: formText(c, "email"), Organisation: formText(c, "organisation"),
 		JobTitle: formText(c, "job_title"), Consent: c.FormValue("consent") != "", Answers: map[int64][]string{},
+		Marketing: c.FormValue("marketing") != "", Sponsors: formSponsors(c),
 	}
 	for field, id := range views.QuestionIDs(p.Questions) {
 		if values := formList(c, field); len(values) > 0 {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,45 @@ func TestAdminRegistrants_CSVExport(t *testing.T) {
 	filtered := b.get(panelPath(p) + "/registrants.csv?q=ada")
 	if records, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(filtered.body, "\uFEFF"))).ReadAll(); len(records) != 2 {
 		t.Fatalf("the filtered export has %d records; want the header and Ada", len(records))
+	}
+}
+
+// An organizer adding someone records the optional consents the person gave
+// them (the organizer's news, a sponsor), through the admin, and nothing the
+// form did not tick.
+func TestAdminRegistrants_AddRecordsTheConsentsTicked(t *testing.T) {
+	env := newTestEnv(t)
+	p := env.addPanel(t, "add-consents", models.Session{Capacity: 10})
+	p, err := env.store.EditPanel(t.Context(), p.ID, func(p *models.Panel) {
+		p.Sponsors = []models.Sponsor{{Name: "Acme", PrivacyURL: "https://acme.example/privacy"},
+			{Name: "Globex", PrivacyURL: "https://globex.example/privacy"}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := p.Sponsors[0].ID
+	b := env.adminBrowser(t, models.RoleOrganizer)
+	page := b.get(sessionPath(p, 0))
+	assertContains(t, page.body, `name="marketing"`, fmt.Sprintf(`name="sponsor_%d"`, acme),
+		"They agreed to share their details with Acme", "They agreed to share their details with Globex")
+	b.follow(b.postForm(sessionPath(p, 0)+"/registrants", url.Values{"name": {"Ada Lovelace"},
+		"email": {"ada@example.com"}, "consent": {"yes"}, "marketing": {"yes"}, fmt.Sprintf("sponsor_%d", acme): {"yes"}}))
+	regs, _, err := env.store.Registrants(t.Context(), models.RegistrantQuery{SessionID: mustSession(t, p, 0)})
+	if err != nil || len(regs) != 1 {
+		t.Fatalf("registrants = %v, %v", regs, err)
+	}
+	consents, err := env.store.Consents(t.Context(), regs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range consents {
+		if c.Channel != models.ChannelAdmin || !c.Given {
+			t.Errorf("consent %+v; want given through the admin", c)
+		}
+		got = append(got, string(c.Purpose)+" "+c.SponsorName)
+	}
+	if want := []string{"registration ", "marketing ", "sponsor Acme"}; !slices.Equal(got, want) {
+		t.Fatalf("consents = %q; want %q", got, want)
 	}
 }

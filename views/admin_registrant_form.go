@@ -3,6 +3,7 @@ package views
 import (
 	"maps"
 	"slices"
+	"strconv"
 
 	"podium/models"
 )
@@ -11,6 +12,10 @@ import (
 type AddRegistrantInput struct {
 	Name, Email, Organisation, JobTitle string
 	Consent                             bool
+	// Marketing and Sponsors are the optional consents the person gave
+	// the organizer (a paper form, a call), recorded through the admin.
+	Marketing bool
+	Sponsors  map[int64]int64
 	// Answers are the custom questions' answers by question id.
 	Answers map[int64][]string
 }
@@ -20,7 +25,7 @@ type AddRegistrantInput struct {
 func (in AddRegistrantInput) RegistrationInput() models.RegistrationInput {
 	return models.RegistrationInput{
 		Name: in.Name, Email: in.Email, Organisation: in.Organisation, JobTitle: in.JobTitle,
-		Consent: in.Consent, Source: "admin", Answers: in.Answers,
+		Consent: in.Consent, Marketing: in.Marketing, Sponsors: in.Sponsors, Source: "admin", Answers: in.Answers,
 	}
 }
 
@@ -32,10 +37,14 @@ type AddRegistrantForm struct {
 	Fields    []Field
 	Questions []Field
 	Consent   Field
+	// Optional are the organizer's news and each sponsor's consent.
+	Optional []Field
 }
 
-// NewAddRegistrantForm builds the add form with the panel's questions.
-func NewAddRegistrantForm(action, csrfToken string, questions []models.Question, in AddRegistrantInput, errs map[string]string) *AddRegistrantForm {
+// NewAddRegistrantForm builds the add form with the panel's questions and
+// optional consents.
+func NewAddRegistrantForm(action, csrfToken string, p *models.Panel, in AddRegistrantInput, errs map[string]string) *AddRegistrantForm {
+	questions := p.Questions
 	if _, ok := errs["consent"]; ok {
 		// The model's message speaks to the registrant; this form's user is the organizer.
 		errs = maps.Clone(errs)
@@ -56,11 +65,19 @@ func NewAddRegistrantForm(action, csrfToken string, questions []models.Question,
 	}
 	form.Consent = newField("consent", "This person agreed to be registered and to get emails about this event", "checkbox", "", errs)
 	form.Consent.Checked = in.Consent
+	news := newField("marketing", "They asked for news of future events from "+orText(p.OrganizerName, "the organiser"), "checkbox", "", errs)
+	news.Checked = in.Marketing
+	form.Optional = append(form.Optional, news)
+	for _, sp := range p.Sponsors {
+		f := newField("sponsor_"+strconv.FormatInt(sp.ID, 10), "They agreed to share their details with "+sp.Name, "checkbox", "", errs)
+		_, f.Checked = in.Sponsors[sp.ID]
+		form.Optional = append(form.Optional, f)
+	}
 	order := []string{"session", "name", "email", "organisation", "job_title"}
 	for _, q := range questions {
 		order = append(order, q.FieldName())
 	}
-	form.Errors = ErrorSummary(errs, append(order, "consent", "capacity")...)
+	form.Errors = ErrorSummary(errs, append(order, "consent", "sponsors", "capacity")...)
 	return form
 }
 

@@ -32,7 +32,7 @@ func TestAdminPages_Render(t *testing.T) {
 	sessionPage.Summary = &summary
 	after := NewAfterSession(panel, sess, models.AttendanceStats{Registered: 4, Attended: 3, MedianMinutes: 41}, "tok", now.Add(365*24*time.Hour))
 	sessionPage.After = &after
-	sessionPage.Add = NewAddRegistrantForm("/x", "tok", panel.Questions, AddRegistrantInput{}, map[string]string{"name": "Enter your name."})
+	sessionPage.Add = NewAddRegistrantForm("/x", "tok", panel, AddRegistrantInput{}, map[string]string{"name": "Enter your name."})
 	days := []models.DayCount{{Day: now.AddDate(0, 0, -1), Count: 3}, {Day: now, Count: 0}}
 	pages := map[string][]any{
 		PageAdminDashboard: {DashboardPage{}, NewDashboardPage(frame, []models.SessionOverview{{Session: sess}}, days, OutboxHealth{Failed: 1, Stuck: true}, now)},
