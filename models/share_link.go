@@ -96,8 +96,13 @@ func (s *Store) OpenShareLink(ctx context.Context, token string) (*ShareLink, *S
 	}
 	var link ShareLink
 	var sp Sponsor
+	hash := hashToken(token)
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
-		err := tx.Where("token_hash = ?", hashToken(token)).Take(&link).Error
+		// Opens on two instances at once count one after the other.
+		if err := s.dialect.lockRows(tx, "SELECT id FROM sponsor_share_links WHERE token_hash = ?", hash); err != nil {
+			return err
+		}
+		err := tx.Where("token_hash = ?", hash).Take(&link).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrNotFound
 		}
