@@ -56,28 +56,20 @@ func panelInput(c *fiber.Ctx) views.PanelInput {
 		},
 	}
 	form := posted(c)
-	for i := 0; i < maxFormRows; i++ {
-		key := "speakers[" + strconv.Itoa(i) + "]."
-		if !form.has(key + "position") {
-			break
-		}
+	form.rows("speakers", func(key string) {
 		in.Speakers = append(in.Speakers, views.SpeakerInput{
 			Position: formText(c, key+"position"), Name: formText(c, key+"name"), Role: formText(c, key+"role"),
 			Organisation: formText(c, key+"organisation"), Bio: formText(c, key+"bio"),
 			Remove: c.FormValue(key+"remove") != "",
 		})
-	}
-	for i := 0; i < maxFormRows; i++ {
-		key := "sponsors[" + strconv.Itoa(i) + "]."
-		if !form.has(key + "position") {
-			break
-		}
+	})
+	form.rows("sponsors", func(key string) {
 		in.Sponsors = append(in.Sponsors, views.SponsorInput{
 			Position: formText(c, key+"position"), ID: formText(c, key+"id"), Name: formText(c, key+"name"),
 			WebsiteURL: formText(c, key+"website_url"), PrivacyURL: formText(c, key+"privacy_url"),
 			LogoURL: formText(c, key+"logo_url"), Remove: c.FormValue(key+"remove") != "",
 		})
-	}
+	})
 	in.RetentionDays = formText(c, "retention_days")
 	in.BlockedDomains, in.AllowedDomains = formText(c, "blocked_email_domains"), formText(c, "allowed_email_domains")
 	in.ConfirmEmail = c.FormValue("require_email_confirmation") != ""
@@ -233,19 +225,14 @@ func (h *Handlers) updateQuestions(c *fiber.Ctx) error {
 		return err
 	}
 	var rows []views.QuestionInput
-	form := posted(c)
-	for i := 0; i < maxFormRows; i++ {
-		key := "questions[" + strconv.Itoa(i) + "]."
-		if !form.has(key + "position") {
-			break
-		}
+	posted(c).rows("questions", func(key string) {
 		id, _ := strconv.ParseInt(c.FormValue(key+"id"), 10, 64)
 		rows = append(rows, views.QuestionInput{
 			ID: id, Position: formText(c, key+"position"), Kind: formText(c, key+"kind"), Label: formText(c, key+"label"),
 			Options: formText(c, key+"options"), Required: c.FormValue(key+"required") != "",
 			Remove: c.FormValue(key+"remove") != "",
 		})
-	}
+	})
 	rows = views.NormaliseQuestions(rows)
 	p.Questions = views.Questions(rows)
 	err = h.store.UpdatePanel(c.UserContext(), p)

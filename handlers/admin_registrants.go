@@ -90,7 +90,7 @@ func (h *Handlers) addRegistrant(c *fiber.Ctx) error {
 	in := views.AddRegistrantInput{
 		Name: formText(c, "name"), Email: formText(c, "email"), Organisation: formText(c, "organisation"),
 		JobTitle: formText(c, "job_title"), Consent: c.FormValue("consent") != "", Answers: map[int64][]string{},
-		Marketing: c.FormValue("marketing") != "", Sponsors: formSponsors(c),
+		Marketing: c.FormValue("marketing") != "", Sponsors: formSponsors(posted(c)),
 	}
 	for field, id := range views.QuestionIDs(p.Questions) {
 		if values := formList(c, field); len(values) > 0 {

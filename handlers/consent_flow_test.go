@@ -404,7 +404,7 @@ func TestConsentFlow_WithdrawingTheSponsorConsentEmptiesItsLeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	consents, err := f.env.store.Consents(t.Context(), reg.ID)
-	if err != nil || len(consents) != 2 || !consents[0].Current() || consents[1].Current() ||
+	if err != nil || len(consents) != 2 || !consents[0].Given || consents[1].Given ||
 		consents[1].Channel != models.ChannelManage {
 		t.Fatalf("consents = %+v, %v; want the registration's standing and the sponsor's withdrawn from the page", consents, err)
 	}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
@@ -42,8 +44,9 @@ func (f postedForm) values(key string) []string {
 	return out
 }
 
-// visit calls fn once per field name (its first occurrence, for an
-// urlencoded body), in no particular order for a multipart one.
+// visit calls fn with each field's name: once per occurrence for an
+// urlencoded body (a repeated field comes again), once per name, in no
+// particular order, for a multipart one.
 func (f postedForm) visit(fn func(key string)) {
 	if f.multi != nil {
 		for key := range f.multi {
@@ -51,11 +54,18 @@ func (f postedForm) visit(fn func(key string)) {
 		}
 		return
 	}
-	seen := map[string]bool{}
-	f.args.VisitAll(func(key, _ []byte) {
-		if k := string(key); !seen[k] {
-			seen[k] = true
-			fn(k)
+	f.args.VisitAll(func(key, _ []byte) { fn(string(key)) })
+}
+
+// rows calls fn with the key prefix of each row of a repeated group
+// ("speakers[0].", "speakers[1]."...), while the form has the row's
+// position field, up to maxFormRows.
+func (f postedForm) rows(group string, fn func(key string)) {
+	for i := 0; i < maxFormRows; i++ {
+		key := group + "[" + strconv.Itoa(i) + "]."
+		if !f.has(key + "position") {
+			return
 		}
-	})
+		fn(key)
+	}
 }

@@ -51,6 +51,7 @@ func formValues(c *fiber.Ctx) views.FormValues {
 	sessionID, _ := strconv.ParseInt(c.FormValue("session"), 10, 64)
 	consent := c.FormValue("consent")
 	marketing := c.FormValue("marketing")
+	form := posted(c)
 	return views.FormValues{
 		SessionID:    sessionID,
 		Name:         strings.Clone(c.FormValue("name")),
@@ -59,14 +60,14 @@ func formValues(c *fiber.Ctx) views.FormValues {
 		JobTitle:     strings.Clone(c.FormValue("job_title")),
 		Consent:      consent == "yes" || consent == "on" || consent == "true",
 		Marketing:    marketing != "",
-		Sponsors:     formSponsors(c),
+		Sponsors:     formSponsors(form),
 		Source:       strings.Clone(c.FormValue("utm_source")),
 		Medium:       strings.Clone(c.FormValue("utm_medium")),
 		Campaign:     strings.Clone(c.FormValue("utm_campaign")),
 		Term:         strings.Clone(c.FormValue("utm_term")),
 		Content:      strings.Clone(c.FormValue("utm_content")),
 		Referrer:     strings.Clone(c.FormValue("referrer")),
-		Answers:      formAnswers(c),
+		Answers:      formAnswers(form),
 	}
 }
 
@@ -85,20 +86,23 @@ const maxSponsorFields = 20
 
 // formSponsors reads the ticked sponsor boxes, sent as sponsor_<id> fields
 // whose value is the version of the wording shown.
-func formSponsors(c *fiber.Ctx) map[int64]int64 {
+func formSponsors(form postedForm) map[int64]int64 {
 	var ticked map[int64]int64
-	form := posted(c)
 	form.visit(func(key string) {
 		idText, ok := strings.CutPrefix(key, "sponsor_")
-		id, err := strconv.ParseInt(idText, 10, 64)
-		values := form.values(key)
-		if !ok || err != nil || id <= 0 || len(values) == 0 || values[0] == "" || len(ticked) >= maxSponsorFields {
+		if !ok {
 			return
 		}
-		if ticked == nil {
-			ticked = map[int64]int64{}
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if _, seen := ticked[id]; err != nil || id <= 0 || seen || len(ticked) >= maxSponsorFields {
+			return
 		}
-		ticked[id] = wordingVersion(values[0])
+		if values := form.values(key); len(values) > 0 && values[0] != "" {
+			if ticked == nil {
+				ticked = map[int64]int64{}
+			}
+			ticked[id] = wordingVersion(values[0])
+		}
 	})
 	return ticked
 }
@@ -109,8 +113,7 @@ const maxAnswerFields = models.MaxQuestions + 10
 // formAnswers copies the custom questions' answers, sent as q_<id> fields
 // (a multiple choice question sends one field per chosen option), out of
 // Fiber's reused request memory.
-func formAnswers(c *fiber.Ctx) map[int64][]string {
-	form := posted(c)
+func formAnswers(form postedForm) map[int64][]string {
 	answers := map[int64][]string{}
 	form.visit(func(key string) {
 		idText, ok := strings.CutPrefix(key, "q_")

@@ -263,7 +263,7 @@ func insertConsents(tx *gorm.DB, registrationID int64, rows []consentRow, channe
 }
 
 // ConsentState is a consent as it stands: the latest row of its purpose and
-// sponsor, with the wording it named.
+// sponsor (Given says whether it stands), with the wording it named.
 type ConsentState struct {
 	Consent
 	Text        string
@@ -271,9 +271,6 @@ type ConsentState struct {
 	// GivenAt is when the consent was given, even once withdrawn.
 	GivenAt time.Time
 }
-
-// Current says whether the consent stands.
-func (c ConsentState) Current() bool { return c.Given }
 
 // Consents lists a registration's consents as they stand, the registration
 // first, then the organizer's news, then each sponsor in the panel's order.

@@ -228,9 +228,9 @@ func TestRegister_RecordsTheConsentsGivenWithTheWordingShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if states[2].SponsorName != "Globex" || !states[2].Current() || states[0].SponsorName != "" {
+	if states[2].SponsorName != "Globex" || !states[2].Given || states[0].SponsorName != "" {
 		t.Fatalf("sponsor consent names %q (current %v), registration consent %q; want Globex, current, and none",
-			states[2].SponsorName, states[2].Current(), states[0].SponsorName)
+			states[2].SponsorName, states[2].Given, states[0].SponsorName)
 	}
 
 	// Nothing ticked: the registration's own consent alone, and nothing
@@ -473,9 +473,9 @@ func TestWithdrawConsent_RecordsTheWithdrawalAndKeepsTheConsentGiven(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := states[2]; st.Current() || !st.CreatedAt.Equal(withdrawnAt) || !st.GivenAt.Equal(testNow) {
+	if st := states[2]; st.Given || !st.CreatedAt.Equal(withdrawnAt) || !st.GivenAt.Equal(testNow) {
 		t.Fatalf("the withdrawn consent: current %v, withdrawn at %s, given at %s; want withdrawn at %s, given at %s",
-			st.Current(), at(st.CreatedAt), at(st.GivenAt), at(withdrawnAt), at(testNow))
+			st.Given, at(st.CreatedAt), at(st.GivenAt), at(withdrawnAt), at(testNow))
 	}
 
 	clock.Set(withdrawnAt.Add(time.Hour))

@@ -34,19 +34,7 @@ func (s *Store) ErasePerson(ctx context.Context, email string) (*ErasureResult, 
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	res, err := s.erase(ctx, "email_key = ?", key)
-	if err != nil {
-		return nil, err
-	}
-	// Opt-outs outlive the registrations they came from (a panel's
-	// retention erased those): the person's go too.
-	r, err := execSQL(s.write.WithContext(ctx), "DELETE FROM email_opt_outs WHERE email_key = ?", key)
-	if err != nil {
-		return nil, err
-	}
-	n, err := r.RowsAffected()
-	res.OptOuts = int(n)
-	return res, err
+	return s.erase(ctx, key, "email_key = ?", key)
 }
 
 // EraseByToken is ErasePerson for the person a manage token belongs to:
@@ -57,13 +45,16 @@ func (s *Store) EraseByToken(ctx context.Context, token string) (*ErasureResult,
 	if err != nil {
 		return nil, err
 	}
-	return s.erase(ctx, "email_key = ?", reg.EmailKey)
+	return s.erase(ctx, reg.EmailKey, "email_key = ?", reg.EmailKey)
 }
 
-// erase anonymises the registrations that where selects, in one write
-// transaction, then has SQLite empty its write-ahead log so no copy of what
-// was overwritten stays there (see README: Erasure).
-func (s *Store) erase(ctx context.Context, where string, args ...any) (*ErasureResult, error) {
+// erase anonymises the registrations that where selects, and for a person
+// (personKey, their address as compared) every opt-out of theirs, which can
+// outlive the registrations it came from (a panel's retention erased
+// those), in one write transaction; then it has SQLite empty its
+// write-ahead log so no copy of what was overwritten stays there (see
+// README: Erasure).
+func (s *Store) erase(ctx context.Context, personKey, where string, args ...any) (*ErasureResult, error) {
 	res := &ErasureResult{}
 	err := s.inWriteTx(ctx, func(tx *gorm.DB) error {
 		*res = ErasureResult{}
@@ -88,12 +79,21 @@ func (s *Store) erase(ctx context.Context, where string, args ...any) (*ErasureR
 			}
 		}
 		res.Registrations = len(ids)
-		return nil
+		if personKey == "" {
+			return nil
+		}
+		r, err := execSQL(tx, "DELETE FROM email_opt_outs WHERE email_key = ?", personKey)
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		res.OptOuts = int(n)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if res.Registrations > 0 {
+	if res.Registrations > 0 || res.OptOuts > 0 {
 		s.dialect.afterErasure(ctx, s)
 	}
 	return res, nil

@@ -69,13 +69,20 @@ func (l *Lines) Scan(src any) error {
 	if err != nil {
 		return err
 	}
-	*l = nil
+	*l = ParseLines(text)
+	return nil
+}
+
+// ParseLines reads newline-separated text, as stored or typed into a
+// textarea: each line trimmed, blank lines dropped; nil when none is left.
+func ParseLines(text string) Lines {
+	var out Lines
 	for line := range strings.SplitSeq(text, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			*l = append(*l, line)
+			out = append(out, line)
 		}
 	}
-	return nil
+	return out
 }
 
 // FieldName is the form field (and validation key) of the question's answer.

@@ -111,7 +111,7 @@ func (s *Store) EraseExpired(ctx context.Context) (map[int64]int, error) {
 		if p.Registrants == 0 || p.EraseAt.After(now) {
 			continue
 		}
-		res, err := s.erase(ctx, "session_id IN (SELECT id FROM sessions WHERE panel_id = ?)", p.PanelID)
+		res, err := s.erase(ctx, "", "session_id IN (SELECT id FROM sessions WHERE panel_id = ?)", p.PanelID)
 		if err != nil {
 			return erased, err
 		}

@@ -93,12 +93,18 @@ func (e *CSVExport) Row(r *models.Registration) []string {
 		row[23] = strconv.Itoa(*r.AttendedMinutes)
 	}
 	row[24], row[25] = csvStampPtr(r.JoinedAt), csvStampPtr(r.WatchedAt)
-	for _, a := range r.Answers {
-		if col, ok := e.column[a.QuestionID]; ok {
+	csvAnswers(row, e.column, r.Answers)
+	return row
+}
+
+// csvAnswers puts each answer in its question's column, a multiple
+// choice's options joined with "; ".
+func csvAnswers(row []string, column map[int64]int, answers []models.Answer) {
+	for _, a := range answers {
+		if col, ok := column[a.QuestionID]; ok {
 			row[col] = CSVCell(strings.ReplaceAll(a.Value, "\n", "; "))
 		}
 	}
-	return row
 }
 
 // location is the session's zone, loaded once per export.

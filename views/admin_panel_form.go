@@ -116,10 +116,8 @@ func (in PanelInput) Apply(p *models.Panel) {
 	p.Summary, p.Description = strings.TrimSpace(in.Summary), strings.TrimSpace(in.Description)
 	p.OrganizerName, p.OrganizerEmail = strings.TrimSpace(in.OrganizerName), strings.TrimSpace(in.OrganizerEmail)
 	p.LearningPoints = nil
-	for line := range strings.SplitSeq(in.LearningPoints, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			p.LearningPoints = append(p.LearningPoints, models.LearningPoint{Text: line})
-		}
+	for _, line := range models.ParseLines(in.LearningPoints) {
+		p.LearningPoints = append(p.LearningPoints, models.LearningPoint{Text: line})
 	}
 	p.Speakers = nil
 	for _, s := range in.Speakers {
@@ -138,8 +136,8 @@ func (in PanelInput) Apply(p *models.Panel) {
 		p.Sponsors = append(p.Sponsors, models.Sponsor{ID: id, Name: s.Name, WebsiteURL: s.WebsiteURL,
 			PrivacyURL: s.PrivacyURL, LogoURL: s.LogoURL})
 	}
-	p.Gating = models.Gating{BlockedEmailDomains: splitLines(in.BlockedDomains),
-		AllowedEmailDomains: splitLines(in.AllowedDomains), RequireEmailConfirmation: in.ConfirmEmail,
+	p.Gating = models.Gating{BlockedEmailDomains: models.ParseLines(in.BlockedDomains),
+		AllowedEmailDomains: models.ParseLines(in.AllowedDomains), RequireEmailConfirmation: in.ConfirmEmail,
 		RequireApproval: in.RequireApproval}
 	p.RetentionDays = nil
 	if strings.TrimSpace(in.RetentionDays) != "" {
@@ -178,17 +176,6 @@ type PanelFormPage struct {
 	Sponsors  []SponsorRow
 	Retention Field
 	Gating    []Field
-}
-
-// splitLines is a textarea's non-empty lines, trimmed.
-func splitLines(text string) models.Lines {
-	var out models.Lines
-	for line := range strings.SplitSeq(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // gatingFields are who may register through the public form, and how.

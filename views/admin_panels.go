@@ -68,8 +68,8 @@ type AdminPanelPage struct {
 	Sponsors []AdminSponsorRow
 	// LinksURL is the panel's tracked-link builder.
 	LinksURL string
-	// ShareLinks are the sponsors' share links; ShareDays the form's
-	// default lifetime (WithShareLinks).
+	// ShareLinks are the sponsors' share links (WithShareLinks); ShareDays
+	// the share form's default lifetime.
 	ShareLinks []ShareLinkRow
 	ShareDays  int
 }
@@ -95,12 +95,13 @@ func NewAdminPanelPage(frame AdminPage, site Site, p *models.Panel, attendance m
 		AdminPage: frame, Title: p.Title, Status: string(p.Status), StatusLabel: panelStatusLabel(p.Status),
 		PreviewURL: base + "/preview", EditURL: base + "/edit", QuestionURL: base + "/questions",
 		NewSession: base + "/sessions/new", Registrants: base + "/registrants", ExportURL: base + "/registrants.csv",
-		LinksURL: TrackedLinksURL(p.ID),
+		LinksURL: TrackedLinksURL(p.ID), ShareDays: models.DefaultShareDays,
 	}
 	page.Crumbs = []Link{{URL: "/admin/panels", Text: "Panels"}}
 	for _, sp := range p.Sponsors {
+		sponsor := base + "/sponsors/" + strconv.FormatInt(sp.ID, 10)
 		page.Sponsors = append(page.Sponsors, AdminSponsorRow{ID: sp.ID, Name: sp.Name, PrivacyURL: sp.PrivacyURL,
-			LeadsURL: base + "/sponsors/" + strconv.FormatInt(sp.ID, 10) + "/leads.csv"})
+			LeadsURL: sponsor + "/leads.csv", ShareAction: sponsor + "/share-links"})
 	}
 	for _, s := range p.Sessions {
 		row := newAdminSessionRow(p.ID, s, now)

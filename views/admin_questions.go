@@ -43,13 +43,8 @@ func NormaliseQuestions(rows []QuestionInput) []QuestionInput {
 func Questions(rows []QuestionInput) []models.Question {
 	out := make([]models.Question, 0, len(rows))
 	for _, r := range rows {
-		q := models.Question{ID: r.ID, Kind: models.QuestionKind(r.Kind), Label: r.Label, Required: r.Required}
-		for line := range strings.SplitSeq(r.Options, "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				q.Options = append(q.Options, line)
-			}
-		}
-		out = append(out, q)
+		out = append(out, models.Question{ID: r.ID, Kind: models.QuestionKind(r.Kind), Label: r.Label,
+			Required: r.Required, Options: models.ParseLines(r.Options)})
 	}
 	return out
 }

@@ -31,16 +31,13 @@ func NewShareLinkCreatedPage(frame AdminPage, site Site, panelID int64, sponsor,
 		Expires: formatStamp(expires), BackURL: AdminPanelURL(panelID)}
 }
 
-// WithShareLinks adds the panel's share links, and a form per sponsor that
-// makes one, to its admin page.
+// WithShareLinks adds the panel's share links to its admin page.
 func (p AdminPanelPage) WithShareLinks(panel *models.Panel, links []models.ShareLink, now time.Time) AdminPanelPage {
 	names := map[int64]string{}
 	base := AdminPanelURL(panel.ID)
-	for i, sp := range panel.Sponsors {
+	for _, sp := range panel.Sponsors {
 		names[sp.ID] = sp.Name
-		p.Sponsors[i].ShareAction = base + "/sponsors/" + strconv.FormatInt(sp.ID, 10) + "/share-links"
 	}
-	p.ShareDays = models.DefaultShareDays
 	for _, l := range links {
 		name, current := names[l.SponsorID]
 		if !current {

@@ -2,7 +2,6 @@ package views
 
 import (
 	"strconv"
-	"strings"
 
 	"podium/models"
 )
@@ -54,10 +53,6 @@ func (e *LeadsCSV) Row(l *models.Lead) []string {
 	row[10], row[11], row[12] = CSVCell(r.Source), CSVCell(r.Medium), CSVCell(r.Campaign)
 	row[13], row[14], row[15] = CSVCell(r.Term), CSVCell(r.Content), CSVCell(r.Referrer)
 	row[16], row[17] = csvStamp(l.ConsentGivenAt), strconv.FormatInt(l.ConsentTextID, 10)
-	for _, a := range r.Answers {
-		if col, ok := e.column[a.QuestionID]; ok {
-			row[col] = CSVCell(strings.ReplaceAll(a.Value, "\n", "; "))
-		}
-	}
+	csvAnswers(row, e.column, r.Answers)
 	return row
 }

@@ -292,7 +292,7 @@ func NewRegistrationPage(site Site, reg *models.Registration, token string, pers
 		ConfirmAction: RegistrationURL(token) + "/confirm",
 	}
 	if reg.ConfirmBy != nil {
-		page.ConfirmBy = consentDate(*reg.ConfirmBy)
+		page.ConfirmBy = longStamp(*reg.ConfirmBy)
 	}
 	return page
 }

@@ -96,17 +96,18 @@ type ConsentView struct {
 func NewConsentViews(states []models.ConsentState) []ConsentView {
 	out := make([]ConsentView, 0, len(states))
 	for _, st := range states {
-		v := ConsentView{Purpose: string(st.Purpose), What: st.Text, GivenAt: consentDate(st.GivenAt),
-			Current: st.Current(), Withdrawable: st.Purpose != models.ConsentRegistration}
+		v := ConsentView{Purpose: string(st.Purpose), What: st.Text, GivenAt: longStamp(st.GivenAt),
+			Current: st.Given, Withdrawable: st.Purpose != models.ConsentRegistration}
 		if st.SponsorID != nil {
 			v.SponsorID = *st.SponsorID
 		}
-		if !st.Current() {
-			v.WithdrawnAt = consentDate(st.CreatedAt)
+		if !st.Given {
+			v.WithdrawnAt = longStamp(st.CreatedAt)
 		}
 		out = append(out, v)
 	}
 	return out
 }
 
-func consentDate(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
+// longStamp is an instant as a public page writes it: the month in full.
+func longStamp(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") }
